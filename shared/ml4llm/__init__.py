@@ -1,0 +1,46 @@
+"""ml4llm: the course package of "50 ML projects to understand LLMs".
+
+One module per concern:
+
+- ``ml4llm.models``: the model registry, profiles (hub / offline / auto), loading and device choice.
+- ``ml4llm.tokens``: tokenizer helpers shared by notebooks (single-token ids, visible spaces).
+- ``ml4llm.hooks``: TransformerLens-style hook names over plain Hugging Face models.
+- ``ml4llm.plotting``: ``setup()`` (style and seeds) and ``savefig()``.
+- ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
+- ``ml4llm.checks``: the self-checks that helper notebooks call.
+- ``ml4llm.notebooks``: helper generation, header stamping and headless execution.
+- ``ml4llm.projects``: the table of the 50 projects.
+
+Submodules are imported on first use so that ``import ml4llm`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "setup": ("ml4llm.plotting", "setup"),
+    "savefig": ("ml4llm.plotting", "savefig"),
+    "load_model": ("ml4llm.models", "load_model"),
+    "load_tokenizer": ("ml4llm.models", "load_tokenizer"),
+    "run_with_cache": ("ml4llm.hooks", "run_with_cache"),
+    "hooks": ("ml4llm.hooks", "hooks"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    try:
+        return importlib.import_module(f"ml4llm.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"ml4llm.{name}":
+            raise
+        raise AttributeError(f"module 'ml4llm' has no attribute {name!r}") from None
+
+
+__all__ = ["__version__", *_LAZY]
