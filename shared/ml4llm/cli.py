@@ -1,0 +1,243 @@
+"""The ``ml4llm`` command line: list the projects, run a solution headless, generate helpers.
+
+Usage::
+
+    ml4llm list                             the 50 projects and which notebooks exist
+    ml4llm run N [--out DIR] [--timeout S]  execute project N's solution headless
+                                            (default output folder: runs/projNN_<slug>/)
+    ml4llm helpers [--check] [--force] [--project N ...]
+                                            regenerate helpers and headers (or check them)
+    ml4llm readme [--check]                 regenerate the projects table of README.md
+
+``python -m ml4llm ...`` does the same. Exit status: 0 on success, 1 when a check finds stale files
+or a notebook fails, 2 on a usage error (unknown project, not inside the repository, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ml4llm import notebooks
+from ml4llm.notebooks import HelperEditedError, NotebookError
+from ml4llm.projects import PROJECTS, Project, get_project
+
+README_START = "<!-- projects:start -->"
+README_END = "<!-- projects:end -->"
+
+
+class UsageError(Exception):
+    """A problem the user fixes by changing the command or its arguments."""
+
+
+# --------------------------------------------------------------------------------------------
+# README table
+# --------------------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _notebook_links(project: Project, root: Path, repo_url: str) -> str:
+    if not project.exists(root):
+        return "not yet built"
+    links = []
+    for kind in ("solution", "helper"):
+        path = project.notebook(kind)
+        if (root / path).is_file():
+            links.append(f"[{kind}]({path}) {notebooks.colab_badge(path, repo_url)}")
+    return "<br>".join(links)
+
+
+def projects_table(root: Path) -> str:
+    """The README's table of all projects (markdown, no surrounding blank lines)."""
+    repo_url = notebooks.repository_url(root)
+    lines = [
+        "| # | Project | Chapter folder | Method | Notebooks |",
+        "|---:|---|---|---|---|",
+    ]
+    for project in PROJECTS:
+        lines.append(
+            f"| {project.number} | {_cell(project.title)} | `{project.folder}` "
+            f"| {_cell(project.method)} | {_notebook_links(project, root, repo_url)} |"
+        )
+    return "\n".join(lines)
+
+
+def sync_readme(root: Path, check: bool = False) -> bool:
+    """Bring README.md's table between the marker lines up to date; True when it already was.
+
+    With ``check`` nothing is written.
+    """
+    readme = root / "README.md"
+    if not readme.is_file():
+        raise UsageError(f"There is no README.md in {root}.")
+    text = readme.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.strip() == README_START]
+    ends = [i for i, line in enumerate(lines) if line.strip() == README_END]
+    if len(starts) != 1 or len(ends) != 1 or starts[0] > ends[0]:
+        raise UsageError(
+            f"README.md needs exactly one line `{README_START}` followed later by one line "
+            f"`{README_END}`: the projects table is written between them."
+        )
+    start, end = starts[0], ends[0]
+    new_lines = [*lines[: start + 1], "", projects_table(root), "", *lines[end:]]
+    new_text = "\n".join(new_lines)
+    if new_text == text:
+        return True
+    if not check:
+        readme.write_text(new_text, encoding="utf-8")
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def _project(number: int) -> Project:
+    try:
+        return get_project(number)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every project with its folder and whether its notebooks exist."""
+    root = notebooks.find_repo_root()
+    print(f"{'#':>2}  {'chapter folder':<19} {'solution':<9} {'helper':<7} title")
+    for project in PROJECTS:
+        solution = "yes" if (root / project.notebook("solution")).is_file() else "-"
+        helper = "yes" if (root / project.notebook("helper")).is_file() else "-"
+        print(
+            f"{project.number:>2}  {project.folder:<19} {solution:<9} {helper:<7} {project.title}"
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Execute one project's solution notebook headless into an output folder."""
+    root = notebooks.find_repo_root()
+    project = _project(args.project)
+    source = root / project.notebook("solution")
+    if not source.is_file():
+        raise UsageError(
+            f"Project {project.number} ({project.title}) is not built yet: there is no "
+            f"{project.notebook('solution')}."
+        )
+    out_dir = Path(args.out) if args.out else root / "runs" / project.stem
+    print(f"Running {project.notebook('solution')} in {out_dir} ...", flush=True)
+    result = notebooks.execute(source, out_dir, timeout=args.timeout)
+    print(f"Executed notebook: {result.notebook}")
+    if result.figures:
+        print("Figures written:")
+        for figure in result.figures:
+            print(f"  {figure}")
+    else:
+        print("Figures written: none")
+    print(f"Wall time: {result.seconds:.1f} s")
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_helpers(args: argparse.Namespace) -> int:
+    """Generate (or check) the helper notebooks and the headers of both notebooks."""
+    root = notebooks.find_repo_root()
+    selected = args.project or None
+    for number in selected or []:
+        project = _project(number)
+        if not project.exists(root):
+            print(f"Skipping project {number}: there is no {project.notebook('solution')} yet.")
+    if args.check:
+        stale = notebooks.check(root, selected)
+        if stale:
+            print("These notebooks differ from what the generator writes:")
+            for path in stale:
+                print(f"  {path}")
+            print("Run `ml4llm helpers` to regenerate them.")
+            return 1
+        print("Helpers and notebook headers are in sync.")
+        return 0
+    written = notebooks.generate(root, selected, force=args.force)
+    for path in written:
+        print(f"Wrote {path.relative_to(root).as_posix()}")
+    if not written:
+        print("Helpers and notebook headers are already up to date.")
+    return 0
+
+
+def cmd_readme(args: argparse.Namespace) -> int:
+    """Regenerate (or check) the projects table in README.md."""
+    root = notebooks.find_repo_root()
+    up_to_date = sync_readme(root, check=args.check)
+    if up_to_date:
+        print("README.md's projects table is up to date.")
+        return 0
+    if args.check:
+        print("README.md's projects table is stale: run `ml4llm readme` to regenerate it.")
+        return 1
+    print("Updated the projects table in README.md.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``ml4llm`` command."""
+    parser = argparse.ArgumentParser(
+        prog="ml4llm", description="Course tools for '50 ML projects to understand LLMs'."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list the projects and their notebooks")
+    listing.set_defaults(func=cmd_list)
+
+    run = commands.add_parser("run", help="execute a project's solution notebook headless")
+    run.add_argument("project", type=int, metavar="N", help="project number (1 to 50)")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: runs/projNN_<slug>/)")
+    run.add_argument(
+        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    helpers = commands.add_parser("helpers", help="generate helper notebooks and headers")
+    helpers.add_argument("--check", action="store_true", help="compare only; exit 1 on drift")
+    helpers.add_argument(
+        "--force", action="store_true", help="overwrite edited helpers after backing them up"
+    )
+    helpers.add_argument(
+        "--project", type=int, nargs="+", metavar="N", help="only these projects (default: all)"
+    )
+    helpers.set_defaults(func=cmd_helpers)
+
+    readme = commands.add_parser("readme", help="regenerate the projects table in README.md")
+    readme.add_argument("--check", action="store_true", help="compare only; exit 1 when stale")
+    readme.set_defaults(func=cmd_readme)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HelperEditedError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except (UsageError, NotebookError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `ml4llm list | head`: the reader stopped, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
