@@ -55,10 +55,11 @@ GPT-2 and GPT-Neo (pre-LayerNorm blocks, ``model_type`` gpt2 / gpt_neo):
   1/sqrt(d_head), and its "local" layers only attend ``config.window_size`` tokens back.
 - ``hook_pattern``: the softmax attention probabilities; ``hook_z``: the input of the output
   projection (``attn.c_proj`` / ``out_proj``), i.e. ``pattern @ v`` per head.
-- ``hook_attn_out``: the attention output before it is added to the residual stream.
+- ``hook_attn_out``: the output of that projection, the attention output that is added to the
+  residual stream (the attention's residual dropout after it is the identity in eval mode).
 - ``hook_resid_mid``: ``resid_pre + attn_out``, the input of ``ln_2``. It is read and written at
-  the attention's output (a written value arrives as ``(new - resid_pre) + resid_pre``, equal to
-  ``new`` up to float rounding).
+  the attention module's output (a written value arrives as ``(new - resid_pre) + resid_pre``,
+  equal to ``new`` up to float rounding).
 - ``mlp.hook_pre``: output of ``mlp.c_fc``; ``mlp.hook_post``: after the activation (input of
   ``mlp.c_proj``); ``hook_mlp_out``: output of ``mlp``.
 - ``ln_final.hook_normalized``: output of the final LayerNorm ``ln_f``. It is the last entry of
@@ -266,9 +267,13 @@ class _Site:
 
 @dataclass(frozen=True)
 class _PreLnResidMid:
-    """resid_mid of a pre-LN block: resid_pre (the block's input) + the attention's output."""
+    """resid_mid of a pre-LN block: the residual (``ln_1``'s input) + the attention's output.
 
-    block: nn.Module
+    Written at the attention's output, as ``new - residual``: the block adds the residual back.
+    The residual is taken from ``ln_1``'s input, after every hook on the block's input has run.
+    """
+
+    ln_1: nn.Module
     attention: nn.Module
 
     def attach(self, name: str, fn: HookFn) -> list[RemovableHandle]:
@@ -289,7 +294,7 @@ class _PreLnResidMid:
             return _replace_first(output, new - resid_pre)
 
         return [
-            self.block.register_forward_pre_hook(save_resid_pre, with_kwargs=True),
+            self.ln_1.register_forward_pre_hook(save_resid_pre, with_kwargs=True),
             self.attention.register_forward_hook(hook),
         ]
 
@@ -377,8 +382,8 @@ def _pre_ln_block(
         "k": k,
         "v": v,
         "z": _Site(out_proj, on_input=True, n_heads=n_heads),
-        "attn_out": _Site(block.attn),
-        "resid_mid": _PreLnResidMid(block, block.attn),
+        "attn_out": _Site(out_proj),
+        "resid_mid": _PreLnResidMid(block.ln_1, block.attn),
         "mlp_pre": _Site(block.mlp.c_fc),
         "mlp_post": _Site(block.mlp.c_proj, on_input=True),
         "mlp_out": _Site(block.mlp),

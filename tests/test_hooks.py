@@ -1,0 +1,557 @@
+"""Tests of ml4llm.hooks on the offline stand-ins of GPT-2, GPT-Neo, BERT and RoBERTa.
+
+Every cached activation is checked against what the model itself computes: its
+``output_hidden_states`` and ``output_attentions``, its own modules applied to cached inputs, and
+attention recomputed from the cached q, k and v.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import torch
+import transformers
+from torch import Tensor, nn
+
+from ml4llm.hooks import (
+    ActivationCache,
+    act_name,
+    block_output,
+    hook_names,
+    hooks,
+    run_with_cache,
+)
+
+# (model id, head): the four architectures, BERT both as the trained MiniLM encoder and with a
+# masked-LM head, GPT-2 also without its LM head.
+MODELS = {
+    "gpt2": ("gpt2", "lm"),
+    "gpt2_base": ("gpt2", "base"),
+    "gpt_neo": ("EleutherAI/gpt-neo-125m", "lm"),
+    "bert": ("bert-base-uncased", "base"),
+    "bert_mlm": ("bert-base-uncased", "mlm"),
+    "roberta": ("roberta-base", "mlm"),
+}
+TRANSFORMERS_MAJOR = int(transformers.__version__.split(".")[0])
+
+
+@pytest.fixture(scope="module")
+def offline() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ML4LLM_PROFILE", "offline")
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield
+
+
+@pytest.fixture(scope="module", params=list(MODELS), ids=list(MODELS))
+def model(request: pytest.FixtureRequest, offline: None) -> nn.Module:
+    from ml4llm.models import load_model
+
+    model_id, head = MODELS[request.param]
+    return load_model(model_id, head=head, profile="offline", device="cpu")
+
+
+def _pad_id(model: nn.Module) -> int:
+    return model.config.pad_token_id if model.config.pad_token_id is not None else 0
+
+
+@pytest.fixture(scope="module")
+def batch(model: nn.Module) -> dict[str, Tensor]:
+    """Two sequences, the second right-padded by two tokens."""
+    ids = torch.tensor([[1012, 1037, 1996, 2154, 2003, 1045], [1012, 2023, 2003, 1037, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    ids[mask == 0] = _pad_id(model)
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+@pytest.fixture(scope="module")
+def clean(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Any, ActivationCache]:
+    """A cached run of ``batch`` that also asks for the model's own hidden states and attentions."""
+    return run_with_cache(model, {**batch, "output_hidden_states": True, "output_attentions": True})
+
+
+def _final(output: Any) -> Tensor:
+    """Logits where the model has a head, else the last hidden state."""
+    logits = getattr(output, "logits", None)
+    return logits if logits is not None else output.last_hidden_state
+
+
+def _forward(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
+    with torch.no_grad():
+        return _final(model(**batch))
+
+
+def _pre_ln(model: nn.Module) -> bool:
+    return model.config.model_type in ("gpt2", "gpt_neo")
+
+
+def _blocks(model: nn.Module) -> nn.ModuleList:
+    base = model.base_model
+    return base.h if _pre_ln(model) else base.encoder.layer
+
+
+def _hook_count(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+
+def _pattern_writable(model: nn.Module) -> bool:
+    """Where the model calls an attention-dropout module on the probabilities (module docstring)."""
+    return model.config.model_type == "gpt_neo" or TRANSFORMERS_MAJOR < 5
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_hook_names_per_architecture(model: nn.Module) -> None:
+    names = hook_names(model)
+    n_layers = model.config.num_hidden_layers
+    per_block = [
+        "hook_resid_pre",
+        "attn.hook_q",
+        "attn.hook_k",
+        "attn.hook_v",
+        "attn.hook_pattern",
+        "attn.hook_z",
+        "hook_attn_out",
+        "hook_resid_mid",
+        "mlp.hook_pre",
+        "mlp.hook_post",
+        "hook_mlp_out",
+        "hook_resid_post",
+    ]
+    expected = ["hook_embed", "hook_pos_embed"]
+    expected += [f"blocks.{layer}.{s}" for layer in range(n_layers) for s in per_block]
+    if _pre_ln(model):
+        expected.append("ln_final.hook_normalized")  # BERT and RoBERTa have no final LayerNorm
+    assert names == expected
+
+
+def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
+    last = model.config.num_hidden_layers - 1
+    before = _hook_count(model)
+    with pytest.raises(ValueError) as err:
+        with hooks(
+            model, [("blocks.0.hook_resid_pre", lambda t, n: None), ("blocks.99.hook_q", print)]
+        ):
+            pass
+    message = str(err.value)
+    assert "blocks.99.hook_q" in message
+    assert f"blocks.{{0..{last}}}.attn.hook_q" in message and "hook_embed" in message
+    assert _hook_count(model) == before  # nothing was installed
+    with pytest.raises(ValueError, match=r"Did you mean 'blocks.0.attn.hook_pattern'"):
+        run_with_cache(model, torch.tensor([5, 6]), names=["blocks.0.attn.hook_patern"])
+    with pytest.raises(ValueError, match="Valid names"):
+        run_with_cache(model, torch.tensor([5, 6]), names="hook_nothing")
+    if not _pre_ln(model):
+        with pytest.raises(ValueError, match="no final LayerNorm"):
+            run_with_cache(model, torch.tensor([5, 6]), names=["ln_final.hook_normalized"])
+
+
+def test_unsupported_architecture_names_the_supported_ones() -> None:
+    module = nn.Linear(2, 2)
+    module.config = SimpleNamespace(model_type="llama")
+    with pytest.raises(ValueError, match="gpt2, gpt_neo, bert, roberta"):
+        hook_names(module)
+
+
+def test_names_filters(model: nn.Module, batch: dict[str, Tensor]) -> None:
+    n_layers = model.config.num_hidden_layers
+    _, by_substring = run_with_cache(model, batch, names="hook_pattern")
+    assert list(by_substring) == [f"blocks.{layer}.attn.hook_pattern" for layer in range(n_layers)]
+    _, by_predicate = run_with_cache(model, batch, names=lambda name: name.startswith("blocks.1."))
+    assert len(by_predicate) == 12
+    _, exact = run_with_cache(model, batch, names="hook_embed")
+    assert list(exact) == ["hook_embed"]
+    # A list is cached in firing order, whatever order it was given in.
+    _, listed = run_with_cache(model, batch, names=["blocks.1.hook_mlp_out", "hook_embed"])
+    assert list(listed) == ["hook_embed", "blocks.1.hook_mlp_out"]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_cache_shapes_and_storage(model: nn.Module, clean: tuple[Any, ActivationCache]) -> None:
+    _, cache = clean
+    config = model.config
+    batch, pos, d_model = 2, 6, config.hidden_size
+    heads = config.num_attention_heads
+    d_mlp = cache["mlp_pre", 0].shape[-1]
+    assert d_mlp == _blocks(model)[0].state_dict()[_mlp_in_weight(model)].numel() // d_model
+    for name, tensor in cache.items():
+        assert tensor.device.type == "cpu" and not tensor.requires_grad, name
+        short = name.rsplit("hook_", 1)[1]
+        if short in ("q", "k", "v", "z"):
+            assert tensor.shape == (batch, pos, heads, d_model // heads), name
+        elif short == "pattern":
+            assert tensor.shape == (batch, heads, pos, pos), name
+        elif name.endswith(("mlp.hook_pre", "mlp.hook_post")):
+            assert tensor.shape == (batch, pos, d_mlp), name
+        elif short == "pos_embed":
+            assert tensor.shape in ((1, pos, d_model), (batch, pos, d_model)), name
+        else:
+            assert tensor.shape == (batch, pos, d_model), name
+
+
+def _mlp_in_weight(model: nn.Module) -> str:
+    return "mlp.c_fc.weight" if _pre_ln(model) else "intermediate.dense.weight"
+
+
+def test_resid_equals_output_hidden_states(
+    model: nn.Module, clean: tuple[Any, ActivationCache]
+) -> None:
+    output, cache = clean
+    hidden = output.hidden_states
+    n_layers = model.config.num_hidden_layers
+    assert len(hidden) == n_layers + 1
+    if _pre_ln(model):
+        # hidden_states[i] is the input of block i; the last one comes after the final LayerNorm.
+        for layer in range(n_layers):
+            assert torch.equal(hidden[layer], cache["resid_pre", layer])
+        assert torch.equal(hidden[n_layers], cache["ln_final.hook_normalized"])
+        assert not torch.allclose(hidden[n_layers], cache["resid_post", n_layers - 1])
+    else:
+        assert torch.equal(hidden[0], cache["resid_pre", 0])
+        for layer in range(n_layers):
+            assert torch.equal(hidden[layer + 1], cache["resid_post", layer])
+
+
+def test_pattern_equals_output_attentions(
+    model: nn.Module, clean: tuple[Any, ActivationCache]
+) -> None:
+    output, cache = clean
+    for layer, attentions in enumerate(output.attentions):
+        pattern = cache["pattern", layer]
+        assert torch.equal(attentions, pattern)
+        torch.testing.assert_close(pattern.sum(-1), torch.ones(pattern.shape[:-1]))
+
+
+def test_cache_run_changes_nothing(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    output, cache = clean
+    assert torch.equal(_final(output), _forward(model, batch))
+    with torch.no_grad():
+        plain = model(**batch, output_hidden_states=True)
+    for layer in range(1, model.config.num_hidden_layers):
+        assert torch.equal(plain.hidden_states[layer], cache["resid_pre", layer])
+    # The same ids given as a bare tensor (no padding) or one unbatched sequence.
+    ids = batch["input_ids"][:1]
+    out_ids, cache_ids = run_with_cache(model, ids, names="hook_resid_post")
+    out_1d, cache_1d = run_with_cache(model, ids[0], names="hook_resid_post")
+    assert torch.equal(_final(out_ids), _final(out_1d))
+    assert torch.equal(cache_ids["resid_post", -1], cache_1d["resid_post", -1])
+    torch.testing.assert_close(cache_ids["resid_post", -1], cache["resid_post", -1][:1])
+
+
+def _attention_mask(model: nn.Module, layer: int, padding: Tensor) -> Tensor:
+    """[batch, 1, query, key] booleans: which keys each query may attend to."""
+    pos = padding.shape[1]
+    allowed = padding.bool()[:, None, None, :]
+    if _pre_ln(model):
+        query, key = torch.arange(pos)[:, None], torch.arange(pos)[None, :]
+        allowed = allowed & (key <= query)
+        if model.config.model_type == "gpt_neo" and model.config.attention_layers[layer] == "local":
+            allowed = allowed & (query - key < model.config.window_size)
+    return allowed
+
+
+def _out_proj(model: nn.Module, layer: int) -> nn.Module:
+    block = _blocks(model)[layer]
+    if model.config.model_type == "gpt2":
+        return block.attn.c_proj
+    if model.config.model_type == "gpt_neo":
+        return block.attn.attention.out_proj
+    return block.attention.output.dense
+
+
+def test_qkv_recombine_into_z_and_attn_out(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    _, cache = clean
+    for layer in range(model.config.num_hidden_layers):
+        q, k, v = cache["q", layer], cache["k", layer], cache["v", layer]
+        scores = torch.einsum("bqhd,bkhd->bhqk", q, k)
+        if model.config.model_type != "gpt_neo":  # GPT-Neo does not scale by 1/sqrt(d_head)
+            scores = scores / math.sqrt(q.shape[-1])
+        allowed = _attention_mask(model, layer, batch["attention_mask"])
+        pattern = scores.masked_fill(~allowed, float("-inf")).softmax(-1)
+        torch.testing.assert_close(pattern, cache["pattern", layer])
+        z = torch.einsum("bhqk,bkhd->bqhd", pattern, v)
+        torch.testing.assert_close(z, cache["z", layer])
+        with torch.no_grad():
+            attn_out = _out_proj(model, layer)(cache["z", layer].flatten(-2))
+        torch.testing.assert_close(attn_out, cache["attn_out", layer])
+
+
+def _check_layer(
+    model: nn.Module, cache: ActivationCache, layer: int, mid_written: bool = False
+) -> None:
+    """How one block's resid_pre, attn_out, resid_mid, mlp_pre/post, mlp_out and resid_post fit.
+
+    ``mid_written``: resid_mid was overwritten, so it is no longer made of resid_pre and attn_out.
+    """
+    close = torch.testing.assert_close
+    block = _blocks(model)[layer]
+    pre, mid, post = (cache[name, layer] for name in ("resid_pre", "resid_mid", "resid_post"))
+    attn_out, mlp_pre, mlp_post, mlp_out = (
+        cache[name, layer] for name in ("attn_out", "mlp_pre", "mlp_post", "mlp_out")
+    )
+    with torch.no_grad():
+        if _pre_ln(model):
+            if not mid_written:
+                close(mid, pre + attn_out)
+            close(post, mid + mlp_out)
+            close(mlp_post, block.mlp.act(mlp_pre))
+            close(mlp_out, block.mlp(block.ln_2(mid)))
+        else:  # post-LN: a LayerNorm after each residual sum
+            if not mid_written:
+                close(mid, block.attention.output.LayerNorm(attn_out + pre))
+            close(post, block.output.LayerNorm(mlp_out + mid))
+            close(mlp_post, block.intermediate.intermediate_act_fn(mlp_pre))
+            close(mlp_pre, block.intermediate.dense(mid))
+
+
+def test_block_relations(model: nn.Module, clean: tuple[Any, ActivationCache]) -> None:
+    _, cache = clean
+    n_layers = model.config.num_hidden_layers
+    for layer in range(n_layers):
+        _check_layer(model, cache, layer)
+        if layer + 1 < n_layers:
+            assert torch.equal(cache["resid_post", layer], cache["resid_pre", layer + 1])
+    if _pre_ln(model):
+        with torch.no_grad():
+            final = model.base_model.ln_f(cache["resid_post", n_layers - 1])
+        torch.testing.assert_close(cache["ln_final.hook_normalized"], final)
+
+
+def test_embeddings(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    _, cache = clean
+    base = model.base_model
+    with torch.no_grad():
+        if _pre_ln(model):
+            assert torch.equal(cache["embed"], base.wte(batch["input_ids"]))
+            assert torch.equal(cache["resid_pre", 0], cache["embed"] + cache["pos_embed"])
+        else:
+            assert torch.equal(cache["embed"], base.embeddings.word_embeddings(batch["input_ids"]))
+
+
+def test_block_output_helper(model: nn.Module, batch: dict[str, Tensor]) -> None:
+    seen: list[Tensor] = []
+    block = _blocks(model)[1]
+    handle = block.register_forward_hook(lambda mod, args, out: seen.append(block_output(out)))
+    try:
+        _, cache = run_with_cache(model, batch, names=["blocks.1.hook_resid_post"])
+    finally:
+        handle.remove()
+    assert torch.equal(seen[0], cache["resid_post", 1])
+    hidden = torch.zeros(2, 3, 4)
+    assert block_output(hidden) is hidden and block_output((hidden, None)) is hidden
+    with pytest.raises(TypeError):
+        block_output({"hidden_states": hidden})
+
+
+def test_cache_keys_and_shorthand(clean: tuple[Any, ActivationCache]) -> None:
+    _, cache = clean
+    last = cache.n_layers - 1
+    assert cache["pattern", 1] is cache["blocks.1.attn.hook_pattern"]
+    assert cache["attn", 1] is cache["blocks.1.attn.hook_pattern"]
+    assert cache["resid_post", -1] is cache[f"blocks.{last}.hook_resid_post"]
+    assert cache["q", 0] is cache["blocks.0.attn.hook_q"]
+    assert cache["mlp_post", 1] is cache["blocks.1.mlp.hook_post"]
+    assert cache["pre", 1] is cache["blocks.1.mlp.hook_pre"]
+    assert cache["attn_out", 0] is cache["blocks.0.hook_attn_out"]
+    assert cache["embed"] is cache["hook_embed"] and cache["pos_embed"] is cache["hook_pos_embed"]
+    assert act_name("z", 3) == "blocks.3.attn.hook_z"
+    assert act_name("normalized") == "ln_final.hook_normalized"
+    assert ("pattern", 0) in cache and "hook_embed" in cache and ("pattern", 99) not in cache
+    assert len(cache) == len(cache.keys()) == len(list(cache))
+    with pytest.raises(KeyError, match=r"blocks.99.attn.hook_pattern.*Cached: hook_embed"):
+        cache["pattern", 99]
+    with pytest.raises(KeyError, match="Short names"):
+        cache["patern", 0]
+    with pytest.raises(KeyError, match="give the layer"):
+        cache["resid_pre"]
+
+
+def test_tokenizer_batch_with_padding(offline: None) -> None:
+    from ml4llm.models import load_model, load_tokenizer
+
+    model = load_model("bert-base-uncased", profile="offline", device="cpu")
+    tokenizer = load_tokenizer("bert-base-uncased", profile="offline")
+    inputs = tokenizer(["The cat sat on the mat.", "Hi."], padding=True, return_tensors="pt")
+    assert inputs["attention_mask"][1].tolist().count(0) > 0
+    output, cache = run_with_cache(model, inputs)
+    torch.testing.assert_close(cache["resid_post", -1], output.last_hidden_state, rtol=0, atol=0)
+    pad_keys = inputs["attention_mask"][1] == 0
+    assert torch.all(cache["pattern", 0][1][..., pad_keys] == 0)  # nobody attends to padding
+
+
+def test_sdpa_model_offers_no_pattern() -> None:
+    config = transformers.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=64, n_positions=16)
+    config._attn_implementation = "sdpa"
+    model = transformers.GPT2LMHeadModel(config).eval()
+    names = hook_names(model)
+    assert "blocks.0.attn.hook_z" in names and "blocks.0.attn.hook_pattern" not in names
+    _, cache = run_with_cache(model, torch.tensor([[1, 2, 3]]))
+    assert len(cache) == len(names)
+    with pytest.raises(ValueError, match="eager"):
+        run_with_cache(model, torch.tensor([[1, 2, 3]]), names=["blocks.0.attn.hook_pattern"])
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _zero(tensor: Tensor, name: str) -> Tensor:
+    return torch.zeros_like(tensor)
+
+
+def test_zeroing_resid_post_changes_only_downstream(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    clean_output, clean_cache = clean
+    target = "blocks.1.hook_resid_post"
+    with hooks(model, [(target, _zero)]):
+        patched_output, patched = run_with_cache(model, batch)
+    assert not torch.allclose(_final(patched_output), _final(clean_output))
+    names = list(patched)
+    for name in names[: names.index(target)]:
+        assert torch.equal(patched[name], clean_cache[name]), f"{name} is upstream of {target}"
+    assert torch.all(patched[target] == 0) and torch.all(patched["resid_pre", 2] == 0)
+    assert torch.equal(_forward(model, batch), _final(clean_output))  # the hooks are gone
+
+
+def test_hooks_removed_when_the_body_raises(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    before = _hook_count(model)
+    with pytest.raises(RuntimeError, match="inside"):
+        with hooks(model, [(name, _zero) for name in hook_names(model)[:5]]):
+            assert _hook_count(model) > before
+            raise RuntimeError("raised inside the with block")
+    assert _hook_count(model) == before
+    assert torch.equal(_forward(model, batch), _final(clean[0]))
+
+
+def test_zeroing_one_head_of_z(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    clean_output, clean_cache = clean
+    head = 1
+
+    def zero_head(z: Tensor, name: str) -> Tensor:
+        z = z.clone()
+        z[:, :, head] = 0
+        return z
+
+    with hooks(model, [("blocks.0.attn.hook_z", zero_head)]):
+        output, patched = run_with_cache(
+            model, batch, names=lambda name: name.startswith("blocks.0")
+        )
+    assert not torch.allclose(_final(output), _final(clean_output))
+    for name in ("q", "k", "v", "pattern"):
+        assert torch.equal(patched[name, 0], clean_cache[name, 0])
+    others = [h for h in range(model.config.num_attention_heads) if h != head]
+    assert torch.equal(patched["z", 0][:, :, others], clean_cache["z", 0][:, :, others])
+    assert torch.all(patched["z", 0][:, :, head] == 0)
+    with torch.no_grad():
+        attn_out = _out_proj(model, 0)(patched["z", 0].flatten(-2))
+    torch.testing.assert_close(patched["attn_out", 0], attn_out)
+    assert not torch.allclose(patched["attn_out", 0], clean_cache["attn_out", 0])
+
+
+def test_every_name_can_be_written(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    """Returning a clone leaves the output as it is; returning zeros changes it."""
+    batch = {key: value[:1, :4] for key, value in batch.items()}  # one short row: 100 forwards
+    reference = _forward(model, batch)
+    for name in hook_names(model):
+        if name.endswith("hook_pattern") and not _pattern_writable(model):
+            with pytest.raises(RuntimeError, match=r"cannot be overwritten.*hook_z"):
+                with hooks(model, [(name, _zero)]):
+                    _forward(model, batch)
+            continue
+        with hooks(model, [(name, lambda t, n: t.clone())]):
+            torch.testing.assert_close(_forward(model, batch), reference, msg=name)
+        with hooks(model, [(name, _zero)]):
+            assert not torch.allclose(_forward(model, batch), reference), name
+    assert torch.equal(_forward(model, batch), reference)
+
+
+def test_written_resid_mid_reaches_the_residual_stream(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    _, clean_cache = clean
+    with hooks(model, [("blocks.0.hook_resid_mid", lambda t, n: 2 * t)]):
+        _, patched = run_with_cache(model, batch)
+    torch.testing.assert_close(patched["resid_mid", 0], 2 * clean_cache["resid_mid", 0])
+    assert torch.equal(patched["attn_out", 0], clean_cache["attn_out", 0])
+    _check_layer(model, patched, 0, mid_written=True)  # the MLP and resid_post use the written mid
+
+
+def test_nested_hooks_see_what_the_model_computes(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    """An outer reader sees the writes of hooks installed later, upstream of it."""
+    _, clean_cache = clean
+    seen: dict[str, Tensor] = {}
+
+    def read(tensor: Tensor, name: str) -> None:
+        seen[name] = tensor.clone()
+
+    readers = [(act_name(short, 1), read) for short in ("resid_mid", "attn_out", "resid_pre")]
+    with hooks(model, readers):
+        with hooks(model, [("blocks.1.hook_resid_pre", lambda t, n: 2 * t)]):
+            _forward(model, batch)
+    doubled = 2 * clean_cache["resid_pre", 1]
+    # The outer reader of resid_pre fires before the inner writer, like TransformerLens' hooks.
+    assert torch.equal(seen["blocks.1.hook_resid_pre"], clean_cache["resid_pre", 1])
+    if _pre_ln(model):
+        expected_mid = doubled + seen["blocks.1.hook_attn_out"]
+    else:
+        expected_mid = _blocks(model)[1].attention.output.LayerNorm(
+            seen["blocks.1.hook_attn_out"] + doubled
+        )
+    torch.testing.assert_close(seen["blocks.1.hook_resid_mid"], expected_mid)
+
+
+def test_patching_from_a_cache_and_hook_order(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    """Patch q from another run; hooks on one name run in the order given."""
+    _, clean_cache = clean
+    other = {**batch, "input_ids": batch["input_ids"].flip(1)}
+    _, other_cache = run_with_cache(model, other, names="hook_q")
+    calls: list[str] = []
+
+    def first(q: Tensor, name: str) -> Tensor:
+        calls.append("first")
+        return other_cache[name]
+
+    def second(q: Tensor, name: str) -> None:
+        calls.append("second")
+        assert torch.equal(q, other_cache[name])  # sees what the first hook wrote
+
+    fwd_hooks = [(act_name("q", layer), first) for layer in range(model.config.num_hidden_layers)]
+    with hooks(model, [*fwd_hooks, ("blocks.0.attn.hook_q", second)]):
+        _, patched = run_with_cache(model, batch, names=["blocks.0.attn.hook_k"])
+    assert calls[:2] == ["first", "second"]
+    assert torch.equal(patched["k", 0], clean_cache["k", 0])  # k shares c_attn with q in GPT-2
+
+
+def test_bad_return_values(model: nn.Module, batch: dict[str, Tensor]) -> None:
+    with pytest.raises(ValueError, match=r"returned shape \(1,\)"):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: torch.zeros(1))]):
+            _forward(model, batch)
+    with pytest.raises(TypeError, match="returned int"):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: 0)]):
+            _forward(model, batch)
+    with pytest.raises(TypeError, match="not callable"):
+        with hooks(model, [("blocks.0.hook_resid_pre", "zero")]):
+            pass
