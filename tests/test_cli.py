@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from ml4llm import cli, notebooks
 from ml4llm.projects import CHAPTERS, PROJECTS, get_project
 

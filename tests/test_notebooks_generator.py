@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from ml4llm import notebooks
 from ml4llm.notebooks import HelperEditedError, MarkerError, blank_source
 from ml4llm.projects import CHAPTERS, get_project
