@@ -135,11 +135,12 @@ def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
     before = _hook_count(model)
     with pytest.raises(ValueError) as err:
         with hooks(
-            model, [("blocks.0.hook_resid_pre", lambda t, n: None), ("blocks.99.hook_q", print)]
+            model,
+            [("blocks.0.hook_resid_pre", lambda t, n: None), ("blocks.99.attn.hook_q", print)],
         ):
             pass
     message = str(err.value)
-    assert "blocks.99.hook_q" in message
+    assert "blocks.99.attn.hook_q" in message and f"Its layers are 0..{last}" in message
     assert f"blocks.{{0..{last}}}.attn.hook_q" in message and "hook_embed" in message
     assert _hook_count(model) == before  # nothing was installed
     with pytest.raises(ValueError, match=r"Did you mean 'blocks.0.attn.hook_pattern'"):

@@ -42,7 +42,10 @@ Shapes (TransformerLens conventions; all names of a model: ``hook_names(model)``
 row of positions for the whole batch ([1, pos, d_model]); RoBERTa one per sequence, because its
 positions skip padding ([batch, pos, d_model]).
 
-Within a block the names fire in the order listed; hooks on one name run in the order given.
+Within a block the names fire in the order listed (one exception: where the pattern cannot be
+written, see Limitations, it is read when the attention module returns, which for GPT-2 is after
+``hook_z`` and ``hook_attn_out``). Hooks on one name run in the order they were installed: in the
+order given to one :func:`hooks` call, outer ``with`` blocks before inner ones.
 
 Where each name lives
 ---------------------
@@ -510,8 +513,12 @@ def _compact(names: Iterable[str]) -> str:
 
 def _unknown_name_error(model: nn.Module, name: str, valid: list[str]) -> ValueError:
     message = f"{name!r} is not a hook name of {type(model).__name__}."
+    match = re.fullmatch(r"blocks\.(\d+)\.(.+)", name)
     close = difflib.get_close_matches(name, valid, n=1)
-    if close:
+    if match and f"blocks.0.{match.group(2)}" in valid:
+        n_layers = sum(n.endswith(".hook_resid_pre") for n in valid)
+        message += f" Its layers are 0..{n_layers - 1}."
+    elif close:
         message += f" Did you mean {close[0]!r}?"
     if name.endswith("hook_pattern"):
         message += " hook_pattern needs attn_implementation='eager'."
