@@ -163,9 +163,7 @@ def test_normalised_rankings(embeddings, capsys):
     assert passed(check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K), capsys)
     # normalised over the wrong axis (columns)
     wrong_unit = embeddings / np.linalg.norm(embeddings, axis=0, keepdims=True)
-    assert failed(
-        check.normalised_rankings(embeddings, SEED_ID, wrong_unit, by_d, by_c, K), capsys
-    )
+    assert failed(check.normalised_rankings(embeddings, SEED_ID, wrong_unit, by_d, by_c, K), capsys)
     # rankings taken from the raw matrix: the distance list differs
     raw_d, raw_c = top(*measures(embeddings, SEED_ID), K)
     assert not np.array_equal(raw_d, raw_c)

@@ -17,8 +17,12 @@ def _as_list(values: Mapping[str, Any] | Sequence[Any]) -> list[np.ndarray]:
 
 
 def _reference_measures(matrix: np.ndarray, seed_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distance and cosine of every row to row ``seed_id``, in float64, self set to NaN."""
-    m = np.asarray(matrix, dtype=np.float64)
+    """Distance and cosine of every row to row ``seed_id``, self set to NaN.
+
+    float32 like the embeddings (float64 would double the memory of a large vocabulary); the
+    tolerances of the checks are far above float32 rounding.
+    """
+    m = np.asarray(matrix, dtype=np.float32)
     seed = m[seed_id]
     dist = np.linalg.norm(m - seed, axis=1)
     cos = (m @ seed) / (np.linalg.norm(m, axis=1) * np.linalg.norm(seed))
@@ -32,9 +36,7 @@ def _ids(values: Any) -> list[int]:
 
 
 @check
-def simulation(
-    x_all: Any, y_all: Any, scale: float, distances: Any, cosines: Any
-) -> str:
+def simulation(x_all: Any, y_all: Any, scale: float, distances: Any, cosines: Any) -> str:
     """Distances and cosines of the three cases: standard, one vector scaled, both unit length."""
     x = np.asarray(x_all, dtype=np.float64)
     y = np.asarray(y_all, dtype=np.float64)
@@ -181,8 +183,8 @@ def normalised_rankings(
     k: int = 10,
 ) -> str:
     """Unit rows; after normalising, the top k by distance equals the top k by cosine."""
-    raw = np.asarray(embeddings, dtype=np.float64)
-    unit = np.asarray(unit_embeddings, dtype=np.float64)
+    raw = np.asarray(embeddings, dtype=np.float32)
+    unit = np.asarray(unit_embeddings, dtype=np.float32)
     require(unit.shape == raw.shape, f"the normalised matrix should keep the shape {raw.shape}")
     norms = np.linalg.norm(unit, axis=1)
     require(

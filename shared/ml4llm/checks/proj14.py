@@ -78,13 +78,13 @@ def unit_rows(embeddings: Any, unit_embeddings: Any) -> str:
         "the rows changed direction: divide each row by its norm, nothing else",
     )
     zero = int((~nonzero).sum())
-    return f"{int(nonzero.sum()):,} unit rows" + (f", {zero} all-zero row(s) kept at zero" if zero else "")
+    return f"{int(nonzero.sum()):,} unit rows" + (
+        f", {zero} all-zero row(s) kept at zero" if zero else ""
+    )
 
 
 @check
-def axis(
-    embeddings: Any, positive_id: int, negative_id: int, axis: Any, raw_axis: Any
-) -> str:
+def axis(embeddings: Any, positive_id: int, negative_id: int, axis: Any, raw_axis: Any) -> str:
     """The unit axis from unit-normalised vectors, and the one from raw vectors."""
     raw = np.asarray(embeddings, dtype=np.float64)
     unit = _unit(raw)
