@@ -47,6 +47,15 @@ def offline() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """The stand-ins are tiny: one thread beats two that fight over a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module", params=list(MODELS), ids=list(MODELS))
 def model(request: pytest.FixtureRequest, offline: None) -> nn.Module:
     from ml4llm.models import load_model
@@ -180,8 +189,9 @@ def test_cache_shapes_and_storage(model: nn.Module, clean: tuple[Any, Activation
     config = model.config
     batch, pos, d_model = 2, 6, config.hidden_size
     heads = config.num_attention_heads
-    d_mlp = cache["mlp_pre", 0].shape[-1]
-    assert d_mlp == _blocks(model)[0].state_dict()[_mlp_in_weight(model)].numel() // d_model
+    block = _blocks(model)[0]
+    mlp_in = block.mlp.c_fc if _pre_ln(model) else block.intermediate.dense
+    d_mlp = mlp_in.weight.numel() // d_model  # GPT-2's config.n_inner is None by default
     for name, tensor in cache.items():
         assert tensor.device.type == "cpu" and not tensor.requires_grad, name
         short = name.rsplit("hook_", 1)[1]
@@ -195,10 +205,13 @@ def test_cache_shapes_and_storage(model: nn.Module, clean: tuple[Any, Activation
             assert tensor.shape in ((1, pos, d_model), (batch, pos, d_model)), name
         else:
             assert tensor.shape == (batch, pos, d_model), name
-
-
-def _mlp_in_weight(model: nn.Module) -> str:
-    return "mlp.c_fc.weight" if _pre_ln(model) else "intermediate.dense.weight"
+    # The cache holds copies: changing the model's own output afterwards leaves it as it was.
+    output, cache = run_with_cache(
+        model, {"input_ids": torch.tensor([[5, 6, 7]]), "output_hidden_states": True}, names="resid"
+    )
+    kept = cache["resid_pre", 1].clone()
+    output.hidden_states[1].zero_()  # the input of block 1 in all four architectures
+    assert torch.equal(cache["resid_pre", 1], kept)
 
 
 def test_resid_equals_output_hidden_states(
@@ -469,19 +482,23 @@ def test_zeroing_one_head_of_z(
 def test_every_name_can_be_written(
     model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
 ) -> None:
-    """Returning a clone leaves the output as it is; returning zeros changes it."""
-    batch = {key: value[:1, :4] for key, value in batch.items()}  # one short row: 100 forwards
+    """Returning a copy on every name leaves the output as it is; returning zeros changes it."""
+    batch = {key: value[:1, :4] for key, value in batch.items()}  # one short row, many forwards
     reference = _forward(model, batch)
-    for name in hook_names(model):
-        if name.endswith("hook_pattern") and not _pattern_writable(model):
-            with pytest.raises(RuntimeError, match=r"cannot be overwritten.*hook_z"):
-                with hooks(model, [(name, _zero)]):
-                    _forward(model, batch)
-            continue
-        with hooks(model, [(name, lambda t, n: t.clone())]):
-            torch.testing.assert_close(_forward(model, batch), reference, msg=name)
+    writable = [
+        name
+        for name in hook_names(model)
+        if _pattern_writable(model) or not name.endswith("hook_pattern")
+    ]
+    with hooks(model, [(name, lambda t, n: t.clone()) for name in writable]):
+        torch.testing.assert_close(_forward(model, batch), reference)
+    for name in writable:
         with hooks(model, [(name, _zero)]):
             assert not torch.allclose(_forward(model, batch), reference), name
+    if not _pattern_writable(model):
+        with pytest.raises(RuntimeError, match=r"cannot be overwritten.*hook_z"):
+            with hooks(model, [("blocks.0.attn.hook_pattern", _zero)]):
+                _forward(model, batch)
     assert torch.equal(_forward(model, batch), reference)
 
 

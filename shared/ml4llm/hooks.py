@@ -597,11 +597,11 @@ def hooks(model: nn.Module, fwd_hooks: Iterable[tuple[str, HookFn]]) -> Iterator
             raise _unknown_name_error(model, name, valid)
         if not callable(fn):
             raise TypeError(f"The hook for {name} is not callable: {fn!r}.")
-    # Hooks on one module run in the order they were registered: register in firing order.
-    order = {name: index for index, name in enumerate(valid)}
+    # Each name has hook sites of its own, so only hooks on one name depend on the order in which
+    # they are registered: the order given.
     handles: list[RemovableHandle] = []
     try:
-        for name, fn in sorted(fwd_hooks, key=lambda item: order[item[0]]):
+        for name, fn in fwd_hooks:
             handles += points[name].attach(name, fn)
         yield model
     finally:
