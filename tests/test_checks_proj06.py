@@ -36,7 +36,7 @@ def solution_ids(tokenizer):
 
 def solution_table(tokenizer):
     ids, _ = solution_ids(tokenizer)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "characters": [len(t) for t in TEXTS.values()],
             "bytes": [len(t.encode("utf-8")) for t in TEXTS.values()],
@@ -44,6 +44,9 @@ def solution_table(tokenizer):
         },
         index=list(TEXTS),
     )
+    table["tokens per char"] = table["tokens"] / table["characters"]
+    table["bytes per char"] = table["bytes"] / table["characters"]
+    return table
 
 
 def test_round_trip(tokenizer, capsys):
@@ -83,6 +86,11 @@ def test_counts(tokenizer, capsys):
     wrong["tokens"] = [len(t.split()) for t in TEXTS.values()]  # words, not tokens
     assert not check.counts(TEXTS, tokenizer, wrong)
     assert "FAIL counts" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["bytes per char"] = wrong["characters"] / wrong["bytes"]  # upside down
+    assert not check.counts(TEXTS, tokenizer, wrong)
+    assert "'bytes per char' should be bytes / characters" in capsys.readouterr().out
 
     assert not check.counts(TEXTS, tokenizer, ...)
     assert "fill in the blank first" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """Self-checks for project 6, "Tokenization and compression in different languages".
 
 ``texts`` is the notebook's mapping language code -> text. The count table has one row per code
-(same order) and the columns ``characters``, ``bytes`` and ``tokens`` (names set by the notebook).
+(same order) and the columns ``characters``, ``bytes``, ``tokens``, ``tokens per char`` and
+``bytes per char`` (names set by the notebook).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def round_trip(
 
 @check
 def counts(texts: Mapping[str, str], tokenizer: Any, table: Any) -> str:
-    """Characters, UTF-8 bytes and GPT-2 tokens per language."""
+    """Characters, UTF-8 bytes and GPT-2 tokens per language, and tokens and bytes per character."""
     require(
         list(table.index) == list(texts), "the table should have one row per language, in order"
     )
@@ -65,6 +66,14 @@ def counts(texts: Mapping[str, str], tokenizer: Any, table: Any) -> str:
         require(
             np.array_equal(np.asarray(table[column]), want),
             f"some {column} counts are off: use {hint}",
+        )
+    for column, numerator in [("tokens per char", "tokens"), ("bytes per char", "bytes")]:
+        require(column in table.columns, f"the table has no column {column!r}")
+        require(
+            np.allclose(
+                np.asarray(table[column], dtype=float), table[numerator] / table["characters"]
+            ),
+            f"{column!r} should be {numerator} / characters",
         )
     if "en" in texts:
         require(
