@@ -17,10 +17,12 @@ from ml4llm.models import load_tokenizer  # noqa: E402
 # Small stand-ins for books and pages keep the tests fast; the checks do not care about size.
 BOOKS = {
     "Fable": "The fox sat under the old oak tree and waited for the rain to stop.\n" * 20,
-    "Letter": "Dear friend, the harvest was late this year; the apples were small but sweet.\n" * 15,
+    "Letter": "Dear friend, the harvest was late this year; the apples were small but sweet.\n"
+    * 15,
 }
 HTML = {
-    f"page {k}": f"<html><body><h1>Title {k}</h1>" + "<p class='x'>caf\u00e9 &nbsp; text</p>" * (k + 3)
+    f"page {k}": f"<html><body><h1>Title {k}</h1>"
+    + "<p class='x'>caf\u00e9 &nbsp; text</p>" * (k + 3)
     + "</body></html>"
     for k in range(6)
 }
@@ -164,7 +166,8 @@ def test_id_bits(tokenizer, capsys):
     assert "PASS id_bits" in capsys.readouterr().out
 
     wrong = table.copy()
-    wrong["id bits / text bits"] = table["tokens"] * bits_per_id / table["bytes"]  # bytes not in bits
+    # text size left in bytes instead of bits
+    wrong["id bits / text bits"] = table["tokens"] * bits_per_id / table["bytes"]
     assert not check.id_bits(wrong, tokenizer)
     out = capsys.readouterr().out
     assert "FAIL id_bits" in out and "8 * bytes" in out
