@@ -370,6 +370,25 @@ def test_block_output_helper(model: nn.Module, batch: dict[str, Tensor]) -> None
         block_output({"hidden_states": hidden})
 
 
+def test_block_input_passed_as_keyword(model: nn.Module) -> None:
+    """Newer transformers may pass ``hidden_states=`` by keyword: hooks read and replace it."""
+    block = _blocks(model)[0]
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, model.config.hidden_size, generator=generator)
+    seen: list[Tensor] = []
+
+    def double(tensor: Tensor, name: str) -> Tensor:
+        seen.append(tensor)
+        return 2 * tensor
+
+    with torch.no_grad():
+        with hooks(model, [("blocks.0.hook_resid_pre", double)]):
+            by_keyword = block_output(block(hidden_states=x))
+        expected = block_output(block(2 * x))
+    assert torch.equal(seen[0], x)
+    assert torch.equal(by_keyword, expected)
+
+
 def test_cache_keys_and_shorthand(clean: tuple[Any, ActivationCache]) -> None:
     _, cache = clean
     last = cache.n_layers - 1

@@ -404,9 +404,9 @@ def _gpt2_points(model: nn.Module, eager: bool) -> dict[str, _Point]:
     points: dict[str, _Point] = {"hook_embed": _Site(base.wte), "hook_pos_embed": _Site(base.wpe)}
     for layer, block in enumerate(base.h):
         attn = block.attn
-        qkv = tuple(_Site(attn.c_attn, part=(i, 3), n_heads=n_heads) for i in range(3))
+        q, k, v = (_Site(attn.c_attn, part=(i, 3), n_heads=n_heads) for i in range(3))
         points |= _pre_ln_block(
-            block, layer, qkv, attn, attn.attn_dropout, attn.c_proj, n_heads, eager
+            block, layer, (q, k, v), attn, attn.attn_dropout, attn.c_proj, n_heads, eager
         )
     points["ln_final.hook_normalized"] = _Site(base.ln_f)
     return points
@@ -515,15 +515,15 @@ def _unknown_name_error(model: nn.Module, name: str, valid: list[str]) -> ValueE
     message = f"{name!r} is not a hook name of {type(model).__name__}."
     match = re.fullmatch(r"blocks\.(\d+)\.(.+)", name)
     close = difflib.get_close_matches(name, valid, n=1)
-    if match and f"blocks.0.{match.group(2)}" in valid:
+    if name.endswith("attn.hook_pattern") and "blocks.0.attn.hook_pattern" not in valid:
+        message += " hook_pattern needs the model loaded with attn_implementation='eager'."
+    elif name == "ln_final.hook_normalized":
+        message += " BERT and RoBERTa have no final LayerNorm: use the last hook_resid_post."
+    elif match and f"blocks.0.{match.group(2)}" in valid:
         n_layers = sum(n.endswith(".hook_resid_pre") for n in valid)
         message += f" Its layers are 0..{n_layers - 1}."
     elif close:
         message += f" Did you mean {close[0]!r}?"
-    if name.endswith("hook_pattern"):
-        message += " hook_pattern needs attn_implementation='eager'."
-    if name == "ln_final.hook_normalized":
-        message += " BERT and RoBERTa have no final LayerNorm: use the last hook_resid_post."
     return ValueError(f"{message} Valid names: {_compact(valid)}.")
 
 
