@@ -51,3 +51,14 @@ def test_every_project_check_module_has_a_test_file():
         source = test_file.read_text()
         for name in names:
             assert name in source, f"check {info.name}.{name} is not exercised in {test_file.name}"
+
+
+def test_blanks_are_found_in_arrays_and_frames():
+    import numpy as np
+    import pandas as pd
+
+    assert has_blank(np.array([1, ...], dtype=object))
+    assert not has_blank(np.array([1.0, 2.0]))
+    assert has_blank(pd.Series([1, ...]))
+    assert has_blank(pd.DataFrame({"a": [1, 2], "b": ["x", ...]}))
+    assert not has_blank(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))

@@ -93,7 +93,8 @@ def expected_repo() -> tuple[str, str]:
     ("solution", "helper"),
     [
         ("x = compute(3)  # SOLUTION", f"x = ...  {TODO}"),
-        ("a, b = divmod(7, 2)  # SOLUTION", f"a, b = ...  {TODO}"),
+        ("a, b = divmod(7, 2)  # SOLUTION", f"a, b = ..., ...  {TODO}"),
+        ("first, *rest = [1, 2, 3]  # SOLUTION", f"first, *rest = ...  {TODO}"),
         ("a = b = 0  # SOLUTION", f"a = b = ...  {TODO}"),
         ("n: int = len(s)  # SOLUTION", f"n: int = ...  {TODO}"),
         ("counts[key] = 1  # SOLUTION", f"counts[key] = ...  {TODO}"),

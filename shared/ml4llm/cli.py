@@ -212,7 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite edited helpers after backing them up"
     )
     helpers.add_argument(
-        "--project", type=int, nargs="+", metavar="N", help="only these projects (default: all)"
+        "--project",
+        type=int,
+        nargs="+",
+        action="extend",
+        metavar="N",
+        help="only these projects (default: all); --project 2 3 or --project 2 --project 3",
     )
     helpers.set_defaults(func=cmd_helpers)
 

@@ -184,7 +184,16 @@ def _stub(statement: _Statement, source: str, indent: str) -> list[str]:
         return segment if segment is not None else ast.unparse(part)
 
     if isinstance(node, ast.Assign):
-        code = " = ".join(text(target) for target in node.targets) + " = ..."
+        # A tuple target gets one `...` per name (`a, b = ..., ...`), so that the helper still runs
+        # and each name reaches the self-check as a blank rather than as an unpacking error.
+        last = node.targets[-1]
+        if isinstance(last, (ast.Tuple, ast.List)) and not any(
+            isinstance(e, ast.Starred) for e in last.elts
+        ):
+            value = ", ".join(["..."] * len(last.elts))
+        else:
+            value = "..."
+        code = " = ".join(text(target) for target in node.targets) + f" = {value}"
     elif isinstance(node, ast.AnnAssign) and node.value is not None:
         code = f"{text(node.target)}: {text(node.annotation)} = ..."
     else:

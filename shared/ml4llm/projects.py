@@ -267,7 +267,9 @@ PROJECTS: list[Project] = [
         "pandas/seaborn exploration, vector arithmetic, top-k",
         goal="Solve word analogies with vector arithmetic on static embeddings. Explore the vectors "
         "with pandas and seaborn on the way.",
-        offline=_RANDOM_OFFLINE.format(ids="RoBERTa") + " " + _BERT_EMB_OFFLINE,
+        offline="The notebook switches to the bert-large-uncased stand-in (trained MiniLM embeddings, "
+        "BERT's uncased vocabulary), because RoBERTa's stand-in is random; one variable "
+        "(`offline_model_id`) switches back to the random RoBERTa stand-in (mechanics only).",
     ),
     Project(
         16,

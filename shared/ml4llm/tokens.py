@@ -17,7 +17,9 @@ def encode(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
         raise TypeError(
             f"encode takes one string, not {type(text).__name__}: encode texts one at a time."
         )
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+    # verbose=False: a whole book is longer than the model's context, which is fine when no model
+    # runs; models check their input length themselves (ml4llm.models.check_length).
+    return tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
 
 
 def decode_token(tokenizer: PreTrainedTokenizerBase, token_id: int) -> str:

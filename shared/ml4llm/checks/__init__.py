@@ -31,11 +31,17 @@ def require(condition: Any, hint: str) -> None:
 
 
 def has_blank(value: Any, depth: int = 3) -> bool:
-    """True when ``value`` is ``...`` or a list, tuple, set or dict that holds ``...``."""
+    """True when ``value`` is ``...`` or holds it: lists, tuples, sets, dicts, object arrays, DataFrames."""
     if value is Ellipsis:
         return True
     if depth == 0:
         return False
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "") == "O":  # NumPy / pandas object data
+        flat = value.to_numpy().ravel() if hasattr(value, "to_numpy") else value.ravel()
+        return any(v is Ellipsis for v in flat)
+    if hasattr(value, "columns") and hasattr(value, "to_numpy"):  # a DataFrame of mixed columns
+        return any(has_blank(value[c], depth - 1) for c in value.columns)
     if isinstance(value, Mapping):
         return any(has_blank(v, depth - 1) for v in value.values())
     if isinstance(value, (list, tuple, set, frozenset)):
