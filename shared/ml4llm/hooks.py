@@ -676,7 +676,8 @@ def run_with_cache(
     """Run ``model`` once under ``torch.no_grad()`` and cache activations by hook name.
 
     ``inputs``: a tokenizer's output (``input_ids``, ``attention_mask``, ...) or a tensor of ids
-    ([batch, pos], or [pos] for one sequence). ``names``: None (every name), a list of names, a
+    ([batch, pos], or [pos] for one sequence); other keyword arguments of the model can ride in
+    the dict (``{**inputs, "output_attentions": True}``). ``names``: None (every name), a list of names, a
     predicate ``name -> bool``, or a string: an exact name, else every name that contains it
     (``"hook_pattern"``, ``"blocks.3."``). Returns the model's usual output and an
     :class:`ActivationCache` of detached CPU copies.
