@@ -592,3 +592,13 @@ def test_bad_return_values(model: nn.Module, batch: dict[str, Tensor]) -> None:
     with pytest.raises(TypeError, match="not callable"):
         with hooks(model, [("blocks.0.hook_resid_pre", "zero")]):
             pass
+
+
+def test_input_longer_than_the_context_is_a_clear_error():
+    from ml4llm.hooks import run_with_cache
+    from ml4llm.models import context_length, load_model
+
+    model = load_model("gpt2", profile="offline", device="cpu")
+    too_long = torch.zeros(1, context_length(model) + 1, dtype=torch.long)
+    with pytest.raises(ValueError, match="split it into windows"):
+        run_with_cache(model, too_long)

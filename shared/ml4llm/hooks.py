@@ -110,6 +110,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
+from ml4llm.models import check_length
+
 HookFn = Callable[[Tensor, str], "Tensor | None"]
 """A hook function: ``fn(activation, name)`` returns None (read) or a replacement tensor (write)."""
 
@@ -689,7 +691,10 @@ def run_with_cache(
     def save(tensor: Tensor, name: str) -> None:
         store[name] = tensor.detach().to("cpu", copy=True)
 
+    kwargs = _model_inputs(model, inputs)
+    if "input_ids" in kwargs:
+        check_length(model, kwargs["input_ids"])
     with torch.no_grad(), hooks(model, [(name, save) for name in selected]):
-        output = model(**_model_inputs(model, inputs))
+        output = model(**kwargs)
     n_layers = sum(name.endswith(".hook_resid_pre") for name in valid)
     return output, ActivationCache({name: store[name] for name in selected}, n_layers)
