@@ -47,7 +47,7 @@ run_tests() {
     "$PY" -m pip install -q --disable-pip-version-check --no-deps --target "$tf4" \
       "transformers==4.57.*" "tokenizers>=0.22,<0.23" "huggingface-hub>=0.34,<1.0"
   fi
-  PYTHONPATH="$tf4" "$PY" -m pytest tests -p no:cacheprovider -o addopts="-ra"
+  PYTHONPATH="$tf4" "$PY" -m pytest tests -p no:cacheprovider -o addopts="-ra" -m "not notebook"
 }
 
 case "${1:-}" in

@@ -489,3 +489,16 @@ def test_find_repo_root_outside_a_clone(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(notebooks, "__file__", str(tmp_path / "site" / "ml4llm" / "notebooks.py"))
     with pytest.raises(notebooks.NotebookError, match="inside a clone of the repository"):
         notebooks.find_repo_root(tmp_path)
+
+
+def test_blank_share_counts_the_blanked_code_lines():
+    solution = nbformat.v4.new_notebook()
+    solution.cells = [
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell(
+            "import math\n# a comment\nx = 2\ny = math.sqrt(x)  # SOLUTION\n"
+            "# BEGIN SOLUTION\nfor i in range(3):\n    x += i\n# END SOLUTION\nprint(x)"
+        ),
+    ]
+    # code lines: import, x = 2, y = ..., for, x += i, print -> 6; blanked: y, for, x += i -> 3
+    assert notebooks.blank_share(solution) == pytest.approx(3 / 6)

@@ -156,6 +156,13 @@ def cmd_helpers(args: argparse.Namespace) -> int:
         project = _project(number)
         if not project.exists(root):
             print(f"Skipping project {number}: there is no {project.notebook('solution')} yet.")
+    if args.stats:
+        print("project  blanked share of code lines")
+        for project in PROJECTS:
+            if project.exists(root) and (selected is None or project.number in selected):
+                solution = notebooks.read_notebook(root / project.notebook("solution"))
+                print(f"{project.number:>7}  {notebooks.blank_share(solution):6.0%}")
+        return 0
     if args.check:
         stale = notebooks.check(root, selected)
         if stale:
@@ -208,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     helpers = commands.add_parser("helpers", help="generate helper notebooks and headers")
     helpers.add_argument("--check", action="store_true", help="compare only; exit 1 on drift")
+    helpers.add_argument(
+        "--stats", action="store_true", help="print the share of code lines each helper blanks"
+    )
     helpers.add_argument(
         "--force", action="store_true", help="overwrite edited helpers after backing them up"
     )

@@ -762,3 +762,27 @@ def execute(path: Path, out_dir: Path, timeout: float | None = 600) -> ExecResul
     figures_after = _figure_state(out_dir / "figures")
     figures = sorted(p for p, state in figures_after.items() if figures_before.get(p) != state)
     return ExecResult(notebook_path, figures, seconds, error)
+
+
+def _code_lines(source: str) -> list[str]:
+    """The lines of a cell that hold code (not blank, not only a comment)."""
+    return [
+        line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def blank_share(solution: NotebookNode) -> float:
+    """The fraction of the solution's code lines that the helper blanks (stamped cells excluded).
+
+    A blanked statement of several lines counts all of them, replaced by one stub line.
+    """
+    total = removed = 0
+    for cell in solution.cells:
+        if cell.cell_type != "code" or _role(cell) is not None:
+            continue
+        sol_lines = _code_lines(cell.source)
+        helper_lines = _code_lines(blank_source(cell.source))
+        kept = [line for line in helper_lines if STUB_COMMENT not in line]
+        total += len(sol_lines)
+        removed += len(sol_lines) - len(kept)
+    return removed / total if total else 0.0

@@ -57,6 +57,12 @@ def _ellipsis_hint(
             "This cell uses a value that is still `...`: fill in the blank(s) of this part first "
             "(look for `...` in the cells above)."
         )
+    elif isinstance(value, NameError):
+        print(
+            f"{value}: a cell above has not run, or stopped with an error before creating it "
+            "(often a blank `...` still to fill in). Run the cells above in order and fix the "
+            "first error."
+        )
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
@@ -89,7 +95,9 @@ def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Gen
             set_matplotlib_formats("svg")
         except ImportError:
             pass
-        shell.set_custom_exc((TypeError, AttributeError, ValueError, IndexError), _ellipsis_hint)
+        shell.set_custom_exc(
+            (TypeError, AttributeError, ValueError, IndexError, NameError), _ellipsis_hint
+        )
     return seed_everything(seed)
 
 
