@@ -7,10 +7,12 @@ import os
 os.environ["ML4LLM_PROFILE"] = "offline"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import pandas as pd
 import pytest
 
 from ml4llm.checks import proj01 as check
 from ml4llm.models import load_tokenizer
+from ml4llm.tokens import visible
 
 SENTENCE = "A quiet mind hears what a busy mind never hears."
 
@@ -31,6 +33,16 @@ def solution_values(tokenizer):
     return char_vocab, char_ids, word_vocab, word_ids, ids, pieces
 
 
+def solution_table(tokenizer, ids, pieces):
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "decoded": [visible(p) for p in pieces],
+            "vocabulary entry": tokenizer.convert_ids_to_tokens(ids),
+        }
+    )
+
+
 def test_checks_pass_on_the_solution(tokenizer, capsys):
     char_vocab, char_ids, word_vocab, word_ids, ids, pieces = solution_values(tokenizer)
     assert check.char_vocab(SENTENCE, char_vocab)
@@ -40,7 +52,8 @@ def test_checks_pass_on_the_solution(tokenizer, capsys):
     totals = [len(SENTENCE), len(SENTENCE.split()), len(ids)]
     uniques = [len(set(SENTENCE)), len(set(SENTENCE.split())), len(set(ids))]
     assert check.scheme_counts(SENTENCE, tokenizer, totals, uniques)
-    assert capsys.readouterr().out.count("PASS") == 5
+    assert check.gpt2_table(SENTENCE, tokenizer, solution_table(tokenizer, ids, pieces))
+    assert capsys.readouterr().out.count("PASS") == 6
 
 
 def test_checks_fail_with_a_hint_on_wrong_values(tokenizer, capsys):
@@ -62,6 +75,12 @@ def test_checks_fail_with_a_hint_on_wrong_values(tokenizer, capsys):
     totals = [len(SENTENCE), len(SENTENCE.split()), len(ids)]
     assert not check.scheme_counts(SENTENCE, tokenizer, totals, totals)
     assert "unique count of characters" in capsys.readouterr().out
+    table = solution_table(tokenizer, ids, pieces)
+    table["vocabulary entry"] = [visible(p) for p in pieces]
+    assert not check.gpt2_table(SENTENCE, tokenizer, table)
+    assert "convert_ids_to_tokens" in capsys.readouterr().out
+    assert not check.gpt2_table(SENTENCE, tokenizer, table.drop(columns="decoded"))
+    assert "column named 'decoded'" in capsys.readouterr().out
 
 
 def test_checks_ask_for_the_blank_first(tokenizer, capsys):
@@ -70,4 +89,5 @@ def test_checks_ask_for_the_blank_first(tokenizer, capsys):
     assert not check.word_round_trip(SENTENCE, ..., ..., ...)
     assert not check.gpt2_round_trip(SENTENCE, tokenizer, ..., ...)
     assert not check.scheme_counts(SENTENCE, tokenizer, [48, 10, ...], [19, 9, 9])
-    assert capsys.readouterr().out.count("fill in the blank first") == 5
+    assert not check.gpt2_table(SENTENCE, tokenizer, ...)
+    assert capsys.readouterr().out.count("fill in the blank first") == 6

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ml4llm.checks import check, require
+from ml4llm.tokens import visible
 
 
 @check
@@ -99,3 +100,20 @@ def scheme_counts(
             int(uniques[k]) == want_uniques[k], f"the unique count of {name} is off (entry {k})"
         )
     return f"totals {want_totals}, uniques {want_uniques}"
+
+
+@check
+def gpt2_table(sentence: str, tokenizer: Any, table: Any) -> str:
+    """One row per GPT-2 token: id, decoded text with visible spaces, raw vocabulary entry."""
+    ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
+    for column in ("id", "decoded", "vocabulary entry"):
+        require(column in table.columns, f"the table needs a column named {column!r}")
+    require(len(table) == len(ids), f"one row per token: expected {len(ids)} rows, got {len(table)}")
+    require([int(i) for i in table["id"]] == ids, "the 'id' column should hold the sentence's ids in order")
+    decoded = [visible(tokenizer.decode([i], clean_up_tokenization_spaces=False)) for i in ids]
+    require(list(table["decoded"]) == decoded, "'decoded': decode each id alone, then make spaces visible")
+    require(
+        list(table["vocabulary entry"]) == tokenizer.convert_ids_to_tokens(ids),
+        "'vocabulary entry': use tokenizer.convert_ids_to_tokens (a leading space shows as Ġ)",
+    )
+    return f"{len(ids)} rows; the raw entries show leading spaces as Ġ"
