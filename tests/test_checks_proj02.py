@@ -13,6 +13,7 @@ from scipy import stats  # noqa: E402
 from ml4llm.checks import proj02 as check  # noqa: E402
 from ml4llm.data import TEN_BOOKS, load_books  # noqa: E402
 from ml4llm.models import load_tokenizer  # noqa: E402
+from ml4llm.tokens import visible  # noqa: E402
 
 N_BOOKS = 3  # a few books keep the tests fast; the checks work for any number
 
@@ -67,13 +68,29 @@ def test_book_table(data, capsys):
     expect(check.book_table(texts, tokenizer, n_chars, ..., n_tokens), capsys, "blank")
 
 
+def test_ratios(data, capsys):
+    tokenizer, texts, _, totals, _ = data
+    chars_per_token = totals[0] / totals[2]
+    tokens_per_word = totals[2] / totals[1]
+    expect(check.ratios(texts, tokenizer, chars_per_token, tokens_per_word), capsys, "pass")
+    expect(check.ratios(texts, tokenizer, 1 / chars_per_token, tokens_per_word), capsys, "fail")
+    expect(check.ratios(texts, tokenizer, chars_per_token, totals[1] / totals[2]), capsys, "fail")
+    expect(check.ratios(texts, tokenizer, np.array([]), np.array([])), capsys, "fail")
+    expect(check.ratios(texts, tokenizer, chars_per_token[:-1], tokens_per_word), capsys, "fail")
+    expect(check.ratios(texts, tokenizer, ..., tokens_per_word), capsys, "blank")
+
+
 def test_round_trip(data, capsys):
     tokenizer, texts, ids, _, _ = data
     decoded = [tokenizer.decode(i, clean_up_tokenization_spaces=False) for i in ids]
-    expect(check.round_trip(texts, decoded), capsys, "pass")
+    same = [d == t for d, t in zip(decoded, texts)]
+    expect(check.round_trip(texts, decoded, same), capsys, "pass")
     damaged = [d.replace(" ,", ",") + "x" for d in decoded]
-    expect(check.round_trip(texts, damaged), capsys, "fail")
-    expect(check.round_trip(texts, [...] * len(texts)), capsys, "blank")
+    expect(check.round_trip(texts, damaged, same), capsys, "fail")
+    expect(check.round_trip(texts, decoded, [False] * len(texts)), capsys, "fail")
+    expect(check.round_trip(texts, decoded, same[:-1]), capsys, "fail")
+    expect(check.round_trip(texts, [...] * len(texts), same), capsys, "blank")
+    expect(check.round_trip(texts, decoded, ...), capsys, "blank")
 
 
 def test_counts(data, capsys):
@@ -102,15 +119,46 @@ def test_correlations(data, capsys):
     expect(check.correlations(texts, tokenizer, [r_values[0], ..., r_values[2]]), capsys, "blank")
 
 
+def test_unit_means(data, capsys):
+    tokenizer, texts, _, totals, uniques = data
+    mean_totals = totals.mean(axis=1)
+    mean_uniques = uniques.mean(axis=1)
+    share = mean_uniques / mean_totals
+    expect(check.unit_means(texts, tokenizer, mean_totals, mean_uniques, share), capsys, "pass")
+    by_book = totals.mean(axis=0)  # averaged over the units instead of the books
+    expect(check.unit_means(texts, tokenizer, by_book, mean_uniques, share), capsys, "fail")
+    expect(check.unit_means(texts, tokenizer, mean_uniques, mean_totals, share), capsys, "fail")
+    mean_of_shares = (uniques / totals).mean(axis=1)  # a different quantity
+    expect(
+        check.unit_means(texts, tokenizer, mean_totals, mean_uniques, mean_of_shares),
+        capsys,
+        "fail",
+    )
+    expect(check.unit_means(texts, tokenizer, mean_totals, ..., share), capsys, "blank")
+
+
+def listing_of(chars):
+    return [f"[{c}]" if ord(c) > 127 else visible(c) for c in chars]
+
+
 def test_most_unique_chars(data, capsys):
     _, texts, _, _, uniques = data
     best = int(np.argmax(uniques[0]))
     chars = sorted(set(texts[best]))
     non_ascii = [c for c in chars if ord(c) > 127]
-    expect(check.most_unique_chars(texts, best, chars, non_ascii), capsys, "pass")
+    listing = listing_of(chars)
+    expect(check.most_unique_chars(texts, best, chars, non_ascii, listing), capsys, "pass")
     worst = int(np.argmin(uniques[0]))
     worst_chars = sorted(set(texts[worst]))
-    expect(check.most_unique_chars(texts, worst, worst_chars, []), capsys, "fail")
-    expect(check.most_unique_chars(texts, best, chars[::-1], non_ascii), capsys, "fail")
-    expect(check.most_unique_chars(texts, best, chars, chars), capsys, "fail")
-    expect(check.most_unique_chars(texts, ..., chars, non_ascii), capsys, "blank")
+    expect(
+        check.most_unique_chars(texts, worst, worst_chars, [], listing_of(worst_chars)),
+        capsys,
+        "fail",
+    )
+    expect(check.most_unique_chars(texts, best, chars[::-1], non_ascii, listing), capsys, "fail")
+    expect(check.most_unique_chars(texts, best, chars, chars, listing), capsys, "fail")
+    expect(check.most_unique_chars(texts, best, chars, non_ascii, []), capsys, "fail")
+    expect(check.most_unique_chars(texts, best, chars, non_ascii, chars), capsys, "fail")
+    # a non-ASCII character is bracketed, whatever the books hold
+    assert listing_of(["a", " ", "é"]) == ["a", "␣", "[é]"]
+    expect(check.most_unique_chars(texts, ..., chars, non_ascii, listing), capsys, "blank")

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from ml4llm.checks import check, require
+from ml4llm.tokens import visible
 
 UNITS = ("characters", "words", "GPT-2 tokens")
 
@@ -89,8 +90,40 @@ def book_table(
 
 
 @check
-def round_trip(texts: Sequence[str], decoded_texts: Sequence[str]) -> str:
-    """Decoding each book's ids gives back its text exactly."""
+def ratios(texts: Sequence[str], tokenizer: Any, chars_per_token: Any, tokens_per_word: Any) -> str:
+    """Characters per token and tokens per word, one value per book."""
+    totals, _ = _reference_counts(texts, tokenizer)
+    chars_per_token = np.asarray(chars_per_token, dtype=float)
+    tokens_per_word = np.asarray(tokens_per_word, dtype=float)
+    for name, values in (
+        ("chars_per_token", chars_per_token),
+        ("tokens_per_word", tokens_per_word),
+    ):
+        require(
+            values.size > 0,
+            f"{name} is still empty: fill in the three count lists above it first",
+        )
+        require(
+            values.shape == (len(texts),),
+            f"{name} should hold one value per book ({len(texts)}), not shape {values.shape}",
+        )
+    require(
+        np.allclose(chars_per_token, totals[0] / totals[2]),
+        "chars_per_token is off: divide each book's characters by its GPT-2 tokens",
+    )
+    require(
+        np.allclose(tokens_per_word, totals[2] / totals[1]),
+        "tokens_per_word is off: divide each book's GPT-2 tokens by its words",
+    )
+    return (
+        f"one token holds {chars_per_token.min():.2f} to {chars_per_token.max():.2f} characters; "
+        f"a word costs {tokens_per_word.min():.2f} to {tokens_per_word.max():.2f} tokens"
+    )
+
+
+@check
+def round_trip(texts: Sequence[str], decoded_texts: Sequence[str], same: Sequence[bool]) -> str:
+    """Decoding each book's ids gives back its text exactly; ``same`` says so for every book."""
     require(
         len(decoded_texts) == len(texts),
         f"expected one decoded text per book ({len(texts)}), got {len(decoded_texts)}",
@@ -107,6 +140,15 @@ def round_trip(texts: Sequence[str], decoded_texts: Sequence[str]) -> str:
                 f"book {b} differs from its text from character {where} on: decode all its ids at "
                 "once with clean_up_tokenization_spaces=False",
             )
+    require(
+        len(same) == len(texts),
+        f"same should hold one True/False per book ({len(texts)}), got {len(same)}",
+    )
+    require(
+        all(value is True or value is np.True_ for value in same),
+        "every decoded book equals its text, so same should be all True: compare decoded == text "
+        "for each book",
+    )
     return f"all {len(texts)} books decode back to their exact text (byte-level BPE is lossless)"
 
 
@@ -148,6 +190,46 @@ def counts(texts: Sequence[str], tokenizer: Any, totals: Any, uniques: Any) -> s
 
 
 @check
+def unit_means(
+    texts: Sequence[str],
+    tokenizer: Any,
+    mean_totals: Any,
+    mean_uniques: Any,
+    unique_share: Any,
+) -> str:
+    """The mean total and mean unique count of every unit over the books, and their ratio."""
+    totals, uniques = _reference_counts(texts, tokenizer)
+    want_totals = totals.mean(axis=1)
+    want_uniques = uniques.mean(axis=1)
+    values = {
+        "mean_totals": np.asarray(mean_totals, dtype=float),
+        "mean_uniques": np.asarray(mean_uniques, dtype=float),
+        "unique_share": np.asarray(unique_share, dtype=float),
+    }
+    for name, value in values.items():
+        require(
+            value.shape == (len(UNITS),),
+            f"{name} should hold one value per unit (3), not shape {value.shape}: average each "
+            "row over the books with .mean(axis=1)",
+        )
+    require(
+        np.allclose(values["mean_totals"], want_totals),
+        "mean_totals is off: the mean of every row of totals (axis=1)",
+    )
+    require(
+        np.allclose(values["mean_uniques"], want_uniques),
+        "mean_uniques is off: the mean of every row of uniques (axis=1)",
+    )
+    require(
+        np.allclose(values["unique_share"], want_uniques / want_totals),
+        "unique_share is off: divide the mean unique count by the mean total",
+    )
+    return "unique / total = " + ", ".join(
+        f"{u} {v:.4f}" for u, v in zip(UNITS, want_uniques / want_totals)
+    )
+
+
+@check
 def correlations(texts: Sequence[str], tokenizer: Any, r_values: Sequence[float]) -> str:
     """Pearson r between unique and total counts, one per unit."""
     r_values = np.asarray(r_values, dtype=float)
@@ -169,9 +251,14 @@ def correlations(texts: Sequence[str], tokenizer: Any, r_values: Sequence[float]
 
 @check
 def most_unique_chars(
-    texts: Sequence[str], index: int, chars: Sequence[str], non_ascii: Sequence[str]
+    texts: Sequence[str],
+    index: int,
+    chars: Sequence[str],
+    non_ascii: Sequence[str],
+    listing: Sequence[str],
 ) -> str:
-    """The book with the most distinct characters, its sorted characters and the non-ASCII ones."""
+    """The book with the most distinct characters, its sorted characters, the non-ASCII ones and
+    the printable listing (non-ASCII characters in brackets, the others made visible)."""
     n_unique = [len(set(text)) for text in texts]
     index = int(index)
     require(0 <= index < len(texts), f"the index should be between 0 and {len(texts) - 1}")
@@ -184,6 +271,13 @@ def most_unique_chars(
     require(
         list(chars) == want,
         "list the book's distinct characters sorted: sorted(set(text))",
+    )
+    require(len(listing) > 0, "listing is still empty: fill in the loop first")
+    want_listing = [f"[{c}]" if ord(c) > 127 else visible(c) for c in want]
+    require(
+        list(listing) == want_listing,
+        "listing should hold one entry per character in sorted order: [c] for a non-ASCII "
+        "character, visible(c) for the others",
     )
     want_non_ascii = [c for c in want if ord(c) > 127]
     require(
