@@ -50,9 +50,70 @@ def token_counts(integers: Sequence[int], n_tokens: Sequence[int], tokenizer: An
 
 
 @check
-def sign_mismatches(tokenizer: Any, highest: int, mismatches: Sequence[int]) -> str:
+def count_tally(integers: Sequence[int], tally: Any, tokenizer: Any) -> str:
+    """How many integers take 1, 2, 3 ... tokens: a pandas Series (or dict) count -> integers."""
+    reference = Counter(len(encode(tokenizer, str(int(n)))) for n in integers)
+    values = dict(tally.items()) if hasattr(tally, "items") else None
+    require(
+        values is not None,
+        "tally should map each token count to its number of integers: "
+        "pd.Series(n_tokens).value_counts()",
+    )
+    require(len(values) > 0, "the tally is still empty: count the integers per token count")
+    found = {int(k): int(v) for k, v in values.items()}
+    require(
+        sum(found.values()) == sum(reference.values()),
+        f"the tally adds up to {sum(found.values())} integers, not {sum(reference.values())}: "
+        "count every integer once",
+    )
+    require(
+        set(found) == set(reference),
+        f"the token counts in the tally are {sorted(found)}, expected {sorted(reference)}: "
+        "the index should be the number of tokens, the values the number of integers",
+    )
+    for k in sorted(reference):
+        require(
+            found[k] == reference[k],
+            f"{found[k]} integers with {k} token(s), expected {reference[k]}: count n_tokens "
+            "with value_counts()",
+        )
+    return _tally(list(reference.elements()))
+
+
+@check
+def jittered_counts(integers: Sequence[int], jittered: Any, jitter: float, tokenizer: Any) -> str:
+    """Each integer's token count plus a random offset in [-jitter, jitter] (the y data of figure 1a)."""
+    counts = np.array([len(encode(tokenizer, str(int(n)))) for n in integers], dtype=np.float64)
+    values = np.asarray(jittered, dtype=np.float64).ravel()
+    require(
+        values.size == counts.size,
+        f"expected one y value per integer ({counts.size}), got {values.size}",
+    )
+    offsets = values - counts
+    require(
+        np.all(np.abs(offsets) <= jitter + 1e-9),
+        f"some values are more than jitter = {jitter} away from the integer's token count: add "
+        "rng.uniform(-jitter, jitter, size=...) to n_tokens",
+    )
+    require(
+        np.ptp(offsets) > jitter / 2,
+        "the points are not spread: draw a different random offset for every integer "
+        "(size=len(n_tokens))",
+    )
+    return f"{values.size} jittered counts, each within ±{jitter} of its token count"
+
+
+@check
+def sign_mismatches(
+    tokenizer: Any, highest: int, minus_ids: Sequence[int], mismatches: Sequence[int]
+) -> str:
     """The integers n = 1..highest whose tokens(-n) differ from the minus token + tokens(n)."""
     minus = encode(tokenizer, "-")
+    require(
+        list(minus_ids) == minus,
+        f"minus_ids should be the ids of '-' alone, {minus}, not {list(minus_ids)}: "
+        "encode('-') without special tokens and without a space",
+    )
     reference = [
         n
         for n in range(1, int(highest) + 1)
@@ -67,18 +128,65 @@ def sign_mismatches(tokenizer: Any, highest: int, mismatches: Sequence[int]) -> 
     return f"{len(reference)} mismatches among n = 1 … {highest}: the minus sign is always its own token"
 
 
+@check
+def spelling_ids(tokenizer: Any, spellings: Sequence[str], ids: Sequence[Sequence[int]]) -> str:
+    """The token ids of each spelling of a number (with and without a space or minus sign)."""
+    ids = list(ids)
+    require(
+        len(ids) == len(spellings),
+        f"expected one list of ids per spelling ({len(spellings)}), got {len(ids)}",
+    )
+    for text, found in zip(spellings, ids):
+        reference = encode(tokenizer, text)
+        found = [int(i) for i in np.asarray(found).ravel()]
+        stripped = encode(tokenizer, text.strip())
+        hint = (
+            ": keep the leading space, it changes the tokens"
+            if found == stripped and stripped != reference
+            else ": encode the string as it is, without special tokens"
+        )
+        require(found == reference, f"{text!r} should give {reference}, not {found}{hint}")
+    return f"{len(ids)} spellings, each encoded on its own"
+
+
 def _cosines(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float64)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     return unit @ unit.T
 
 
+def _digit_count(number_strings: Sequence[str]) -> int:
+    """How many of the number strings are the digits '0' … '9' and '10' (they come first)."""
+    strings = [str(s) for s in number_strings]
+    return strings.index("10") + 1 if "10" in strings else len(strings)
+
+
 @check
-def successive_cosines(digit_vectors: Any, successive: Any) -> str:
+def number_vectors(
+    embeddings: Any, tokenizer: Any, number_strings: Sequence[str], vectors: Any
+) -> str:
+    """The embedding rows of the number tokens, in the order of the number strings."""
+    matrix = np.asarray(embeddings)
+    ids = [encode(tokenizer, text)[0] for text in number_strings]
+    values = np.asarray(vectors)
+    require(
+        values.shape == (len(ids), matrix.shape[1]),
+        f"expected {len(ids)} rows of width {matrix.shape[1]} (one per number string), "
+        f"got shape {values.shape}: index the embedding matrix with the list of ids",
+    )
+    require(
+        np.array_equal(values, matrix[ids]),
+        "the rows are not the number tokens' rows: embeddings[number_ids] (row i is token id i)",
+    )
+    return f"{len(ids)} rows of width {matrix.shape[1]}"
+
+
+@check
+def successive_cosines(number_vectors: Any, number_strings: Sequence[str], successive: Any) -> str:
     """Cosine of each digit's embedding with the previous digit's (one value per pair)."""
-    vectors = np.asarray(digit_vectors, dtype=np.float64)
+    n = _digit_count(number_strings)
+    vectors = np.asarray(number_vectors, dtype=np.float64)[:n]
     values = np.asarray(successive, dtype=np.float64).ravel()
-    n = len(vectors)
     require(
         len(values) == n - 1,
         f"{n} digits give {n - 1} successive pairs, you have {len(values)} values",
@@ -97,6 +205,60 @@ def successive_cosines(digit_vectors: Any, successive: Any) -> str:
         "the one before it",
     )
     return f"{n - 1} successive cosines, from {reference.min():.3f} to {reference.max():.3f}"
+
+
+@check
+def pair_labels(number_strings: Sequence[str], labels: Sequence[str]) -> str:
+    """The bar labels 'previous–current' of the successive digit pairs ('0–1' … '9–10')."""
+    n = _digit_count(number_strings)
+    digits = [str(s) for s in number_strings[:n]]
+    labels = [str(label) for label in labels]
+    require(
+        len(labels) == n - 1,
+        f"{n} digits give {n - 1} pairs, so {n - 1} labels; you have {len(labels)}",
+    )
+    for k, label in enumerate(labels, start=1):
+        previous, current = digits[k - 1], digits[k]
+        middle = label[len(previous) : len(label) - len(current)]
+        require(
+            label.startswith(previous) and label.endswith(current) and 0 < len(middle) <= 3,
+            f"label {k} is {label!r}; expected the previous digit, a dash and the current one, "
+            f"e.g. '{previous}–{current}'",
+        )
+    return f"{len(labels)} labels, '{labels[0]}' … '{labels[-1]}'"
+
+
+@check
+def group_blocks(number_vectors: Any, digit_block: Any, tens_block: Any, across_block: Any) -> str:
+    """The cosines within the digits, within 10 … 100 (diagonal left out) and across the groups."""
+    full = _cosines(number_vectors)
+    off = ~np.eye(10, dtype=bool)
+    reference = {
+        "digit_block": full[:10, :10][off],
+        "tens_block": full[10:, 10:][off],
+        "across_block": full[:10, 10:],
+    }
+    found = {"digit_block": digit_block, "tens_block": tens_block, "across_block": across_block}
+    for name, expected in reference.items():
+        values = np.asarray(found[name], dtype=np.float64).ravel()
+        require(values.size > 0, f"{name} is still empty: select its part of number_cosines")
+        if name != "across_block" and values.size == 100:
+            require(
+                False, f"{name} holds the diagonal too (100 values): keep the 90 off-diagonal ones"
+            )
+        require(
+            values.size == expected.size,
+            f"{name} should hold {expected.size} cosines, not {values.size}",
+        )
+        require(
+            np.isclose(values.mean(), expected.mean(), atol=1e-4),
+            f"the mean of {name} is {values.mean():.4f}, expected {expected.mean():.4f}: "
+            "digits are rows/columns 0-9, the tens 10-19",
+        )
+    return (
+        f"mean cosine {reference['digit_block'].mean():.3f} among digits, "
+        f"{reference['tens_block'].mean():.3f} among tens, {reference['across_block'].mean():.3f} across"
+    )
 
 
 @check
