@@ -13,6 +13,7 @@ import torch
 
 from ml4llm.checks import proj09 as check
 from ml4llm.models import input_embeddings, load_model, load_tokenizer
+from ml4llm.tokens import decode_token
 
 SENTENCE = "We drank hot coffee in the kitchen before the bus came"
 SENTENCE_A = "Late one evening in our street the dog barked and everyone in the house woke up"
@@ -116,4 +117,111 @@ def test_contextual(bert, capsys):
     assert not check.contextual(*args, context_b, context_a)
     assert "FAIL contextual" in capsys.readouterr().out
     assert not check.contextual(*args, context_a, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_successive_none(bert, capsys):
+    _, tokenizer, embeddings = bert
+    # a successive_cosines whose body is still a stub returns None
+    assert not check.successive(tokenizer, embeddings, SENTENCE, None)
+    assert "successive_cosines must return its values" in capsys.readouterr().out
+
+
+def test_pair_labels(bert, capsys):
+    _, tokenizer, _ = bert
+    tokens = [decode_token(tokenizer, i) for i in ids_of(tokenizer, SENTENCE)]
+    labels = [f"{tokens[t - 1]}–{tokens[t]}" for t in range(1, len(tokens))]
+    assert check.pair_labels(tokenizer, SENTENCE, labels)
+    assert "PASS pair_labels: 10 labels, 'we–drank' … 'bus–came'" in capsys.readouterr().out
+    assert check.pair_labels(tokenizer, SENTENCE, [label.replace("–", "-") for label in labels])
+    assert "PASS pair_labels" in capsys.readouterr().out
+    # current-previous
+    swapped = [f"{tokens[t]}–{tokens[t - 1]}" for t in range(1, len(tokens))]
+    assert not check.pair_labels(tokenizer, SENTENCE, swapped)
+    assert "FAIL pair_labels: label 1 is 'drank–we'" in capsys.readouterr().out
+    # one label per token instead of per pair
+    assert not check.pair_labels(tokenizer, SENTENCE, tokens)
+    assert "11 tokens give 10 neighbouring pairs" in capsys.readouterr().out
+    assert not check.pair_labels(tokenizer, SENTENCE, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_sklearn_pair(bert, capsys):
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    _, tokenizer, embeddings = bert
+    vectors = embeddings[ids_of(tokenizer, SENTENCE)]
+    one_pair = cosine_similarity(vectors[[1]], vectors[[0]])
+    assert check.sklearn_pair(tokenizer, embeddings, SENTENCE, 1, one_pair)
+    assert "PASS sklearn_pair: shape (1, 1)" in capsys.readouterr().out
+    # the whole matrix of the sentence
+    assert not check.sklearn_pair(tokenizer, embeddings, SENTENCE, 1, cosine_similarity(vectors))
+    assert "yours has shape (11, 11)" in capsys.readouterr().out
+    # token t with token t + 1
+    assert not check.sklearn_pair(
+        tokenizer, embeddings, SENTENCE, 1, cosine_similarity(vectors[[1]], vectors[[2]])
+    )
+    assert "compare row t with row t - 1" in capsys.readouterr().out
+    assert not check.sklearn_pair(tokenizer, embeddings, SENTENCE, 1, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_equal_count(bert, capsys):
+    _, tokenizer, embeddings = bert
+    _, touches, sims_a, sims_b = pair_values(tokenizer, embeddings)
+    n_equal = int(np.sum(sims_a[~touches] == sims_b[~touches]))
+    assert check.equal_count(tokenizer, SENTENCE_A, SENTENCE_B, n_equal)
+    assert "PASS equal_count: all 12 similarities" in capsys.readouterr().out
+    # every position counted, touching the change or not
+    assert not check.equal_count(tokenizer, SENTENCE_A, SENTENCE_B, len(sims_a))
+    assert "that counts every similarity" in capsys.readouterr().out
+    # the unequal ones counted
+    assert not check.equal_count(tokenizer, SENTENCE_A, SENTENCE_B, int(touches.sum()))
+    assert "12 similarities touch no changed word" in capsys.readouterr().out
+    assert not check.equal_count(tokenizer, SENTENCE_A, SENTENCE_B, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_pair_names(bert, capsys):
+    _, tokenizer, _ = bert
+    tokens_a = [decode_token(tokenizer, i) for i in ids_of(tokenizer, SENTENCE_A)]
+    tokens_b = [decode_token(tokenizer, i) for i in ids_of(tokenizer, SENTENCE_B)]
+    names, only_a = [], []
+    for t in range(1, len(tokens_a)):
+        label_a = f"{tokens_a[t - 1]}–{tokens_a[t]}"
+        label_b = f"{tokens_b[t - 1]}–{tokens_b[t]}"
+        names.append(label_a if label_a == label_b else f"A: {label_a}\nB: {label_b}")
+        only_a.append(label_a)
+    assert check.pair_names(tokenizer, SENTENCE_A, SENTENCE_B, names)
+    assert "PASS pair_names: 15 names, 3 of them naming both" in capsys.readouterr().out
+    # sentence A's pairs only: the changed positions lose sentence B's words
+    assert not check.pair_names(tokenizer, SENTENCE_A, SENTENCE_B, only_a)
+    assert "it should name both pairs" in capsys.readouterr().out
+    # B above A
+    flipped = [
+        n if "\n" not in n else "B: " + n.split("B: ")[1] + "\n" + n.split("\n")[0] for n in names
+    ]
+    assert not check.pair_names(tokenizer, SENTENCE_A, SENTENCE_B, flipped)
+    assert "put sentence A's pair first" in capsys.readouterr().out
+    assert not check.pair_names(tokenizer, SENTENCE_A, SENTENCE_B, names[1:])
+    assert "one name per similarity (15), not 14" in capsys.readouterr().out
+    assert not check.pair_names(tokenizer, SENTENCE_A, SENTENCE_B, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_gaps(bert, capsys):
+    model, tokenizer, embeddings = bert
+    _, _, sims_a, sims_b = pair_values(tokenizer, embeddings)
+    context_a = successive_cosines(last_hidden_rows(model, tokenizer, SENTENCE_A)[1:-1])
+    context_b = successive_cosines(last_hidden_rows(model, tokenizer, SENTENCE_B)[1:-1])
+    args = (model, tokenizer, embeddings, SENTENCE_A, SENTENCE_B)
+    static_gap, context_gap = np.abs(sims_a - sims_b), np.abs(context_a - context_b)
+    assert check.gaps(*args, static_gap, context_gap)
+    assert "PASS gaps: largest static gap" in capsys.readouterr().out
+    assert not check.gaps(*args, sims_b - sims_a, context_gap)
+    assert "take the absolute difference" in capsys.readouterr().out
+    # the contextual gap from the static similarities
+    assert not check.gaps(*args, static_gap, static_gap)
+    assert "FAIL gaps: context_gap differs" in capsys.readouterr().out
+    assert not check.gaps(*args, static_gap, ...)
     assert "fill in the blank first" in capsys.readouterr().out
