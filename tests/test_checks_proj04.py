@@ -8,11 +8,12 @@ os.environ["ML4LLM_PROFILE"] = "offline"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ml4llm.checks import proj04 as check  # noqa: E402
 from ml4llm.models import load_tokenizer  # noqa: E402
-from ml4llm.tokens import decode_vocab  # noqa: E402
+from ml4llm.tokens import decode_token, decode_vocab  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,25 @@ def test_demo_lengths(solution, capsys):
     expect(check.demo_lengths(DEMO, tokenizer, ..., n_bytes, ids), capsys, "blank")
 
 
+def test_demo_bytes(solution, capsys):
+    tokenizer = solution[0]
+    texts = list(DEMO.values())
+    hexes = [t.encode("utf-8").hex(" ") for t in texts]
+    ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    pieces = [[decode_token(tokenizer, i) for i in row] for row in ids]
+    out = expect(check.demo_bytes(DEMO, tokenizer, hexes, pieces), capsys, "pass")
+    assert "U+FFFD" in out
+    expect(
+        check.demo_bytes(DEMO, tokenizer, [t.encode("utf-8").hex() for t in texts], pieces),
+        capsys,
+        "fail",
+    )
+    whole = [[tokenizer.decode(row)] for row in ids]  # decoded all at once, not one by one
+    expect(check.demo_bytes(DEMO, tokenizer, hexes, whole), capsys, "fail")
+    expect(check.demo_bytes(DEMO, tokenizer, hexes[:2], pieces), capsys, "fail")
+    expect(check.demo_bytes(DEMO, tokenizer, hexes, ...), capsys, "blank")
+
+
 def test_lengths(solution, capsys):
     tokenizer, texts, chars, n_bytes = solution
     expect(check.lengths(tokenizer, chars, n_bytes), capsys, "pass")
@@ -79,6 +99,21 @@ def test_count_matrix(solution, capsys):
     expect(check.count_matrix(tokenizer, ...), capsys, "blank")
 
 
+def test_nonzero_cells(solution, capsys):
+    tokenizer, _, chars, n_bytes = solution
+    counts = np.zeros((chars.max() + 1, n_bytes.max() + 1), dtype=int)
+    np.add.at(counts, (chars, n_bytes), 1)
+    rows, cols = np.nonzero(counts)
+    values = counts[rows, cols]
+    expect(check.nonzero_cells(tokenizer, rows, cols, values), capsys, "pass")
+    expect(check.nonzero_cells(tokenizer, cols, rows, values), capsys, "fail")  # swapped axes
+    expect(check.nonzero_cells(tokenizer, rows, cols, np.ones_like(values)), capsys, "fail")
+    all_rows, all_cols = np.indices(counts.shape).reshape(2, -1)  # zero cells included
+    expect(check.nonzero_cells(tokenizer, all_rows, all_cols, counts.ravel()), capsys, "fail")
+    expect(check.nonzero_cells(tokenizer, rows, cols, values[:-1]), capsys, "fail")
+    expect(check.nonzero_cells(tokenizer, rows, ..., values), capsys, "blank")
+
+
 def test_mismatches(solution, capsys):
     tokenizer, texts, chars, n_bytes = solution
     ids = np.flatnonzero(chars != n_bytes)
@@ -95,6 +130,45 @@ def test_mismatches(solution, capsys):
     expect(check.mismatches(tokenizer, ids, n_repl, np.repeat(ids[:15], 2)), capsys, "fail")
     expect(check.mismatches(tokenizer, ids, ...), capsys, "blank")
     expect(check.mismatches(tokenizer, ids, n_repl, ...), capsys, "blank")
+
+
+def blocks_of(n):
+    return pd.cut(np.arange(n), bins=np.linspace(0, n, 11).astype(int), right=False)
+
+
+def test_length_trends(solution, capsys):
+    tokenizer, _, chars, n_bytes = solution
+    mean_chars = pd.Series(chars).rolling(1000, center=True).mean()
+    mean_bytes = pd.Series(n_bytes).rolling(1000, center=True).mean()
+    table = pd.DataFrame({"characters": chars, "bytes": n_bytes})
+    block_means = table.groupby(blocks_of(len(chars)), observed=True).mean()
+    out = expect(
+        check.length_trends(tokenizer, 1000, mean_chars, mean_bytes, block_means), capsys, "pass"
+    )
+    assert "first block" in out
+    trailing = pd.Series(chars).rolling(1000).mean()  # not centred
+    expect(check.length_trends(tokenizer, 1000, trailing, mean_bytes, block_means), capsys, "fail")
+    expect(
+        check.length_trends(tokenizer, 1000, mean_bytes, mean_chars, block_means), capsys, "fail"
+    )
+    five = table.groupby(pd.cut(np.arange(len(chars)), 5), observed=True).mean()
+    expect(check.length_trends(tokenizer, 1000, mean_chars, mean_bytes, five), capsys, "fail")
+    sums = table.groupby(blocks_of(len(chars)), observed=True).sum()
+    expect(check.length_trends(tokenizer, 1000, mean_chars, mean_bytes, sums), capsys, "fail")
+    expect(check.length_trends(tokenizer, 1000, mean_chars, mean_bytes, ...), capsys, "blank")
+
+
+def test_mismatch_split(solution, capsys):
+    tokenizer, _, chars, n_bytes = solution
+    mismatch = (chars != n_bytes).astype(int)
+    per_block = pd.Series(mismatch).groupby(blocks_of(len(chars)), observed=True).sum()
+    single, merged = mismatch[:256].sum(), mismatch[256:].sum()
+    out = expect(check.mismatch_split(tokenizer, single, merged, per_block), capsys, "pass")
+    assert "128 single bytes" in out  # the bytes 0x80..0xFF on the exact vocabulary
+    expect(check.mismatch_split(tokenizer, merged, single, per_block), capsys, "fail")
+    expect(check.mismatch_split(tokenizer, mismatch[:255].sum(), merged, per_block), capsys, "fail")
+    expect(check.mismatch_split(tokenizer, single, merged, per_block.cumsum()), capsys, "fail")
+    expect(check.mismatch_split(tokenizer, single, ..., per_block), capsys, "blank")
 
 
 def test_mismatch_indicator(solution, capsys):
@@ -117,23 +191,55 @@ def test_mismatch_indicator(solution, capsys):
 
 def test_distributions(solution, capsys):
     tokenizer, _, chars, n_bytes = solution
-    by_bytes = np.unique(n_bytes, return_counts=True)
-    by_chars = np.unique(chars, return_counts=True)
+    byte_values, byte_counts = np.unique(n_bytes, return_counts=True)
+    char_values, char_counts = np.unique(chars, return_counts=True)
     n = len(tokenizer)
-    byte_pct, char_pct = 100 * by_bytes[1] / n, 100 * by_chars[1] / n
-    expect(check.distributions(tokenizer, by_bytes, byte_pct, by_chars, char_pct), capsys, "pass")
-    fractions = (by_bytes[1] / n, by_chars[1] / n)
+    byte_pct, char_pct = 100 * byte_counts / n, 100 * char_counts / n
+    args = (byte_values, byte_counts, byte_pct, char_values, char_counts, char_pct)
+    expect(check.distributions(tokenizer, *args), capsys, "pass")
+    fractions = (
+        byte_values,
+        byte_counts,
+        byte_counts / n,
+        char_values,
+        char_counts,
+        char_counts / n,
+    )
+    expect(check.distributions(tokenizer, *fractions), capsys, "fail")
+    swapped = (char_values, char_counts, char_pct, byte_values, byte_counts, byte_pct)
+    expect(check.distributions(tokenizer, *swapped), capsys, "fail")
+    no_counts = (byte_values, byte_values, byte_pct, char_values, char_counts, char_pct)
+    expect(check.distributions(tokenizer, *no_counts), capsys, "fail")
+    blank = (byte_values, byte_counts, ..., char_values, char_counts, char_pct)
+    expect(check.distributions(tokenizer, *blank), capsys, "blank")
+
+
+def test_distribution_table(solution, capsys):
+    tokenizer, _, chars, n_bytes = solution
+    n = len(tokenizer)
+    byte_values, byte_counts = np.unique(n_bytes, return_counts=True)
+    char_values, char_counts = np.unique(chars, return_counts=True)
+    unfilled = pd.DataFrame(
+        {
+            "bytes": pd.Series(100 * byte_counts / n, index=byte_values),
+            "characters": pd.Series(100 * char_counts / n, index=char_values),
+        }
+    )
+    table = unfilled.fillna(0)
+    expect(check.distribution_table(tokenizer, table), capsys, "pass")
+    expect(check.distribution_table(tokenizer, unfilled), capsys, "fail")  # NaN left in
     expect(
-        check.distributions(tokenizer, by_bytes, fractions[0], by_chars, fractions[1]),
+        check.distribution_table(
+            tokenizer, table.rename(columns={"bytes": "characters", "characters": "bytes"})
+        ),
         capsys,
         "fail",
     )
-    expect(check.distributions(tokenizer, by_chars, char_pct, by_bytes, byte_pct), capsys, "fail")
-    values_only = np.unique(n_bytes)  # return_counts forgotten
-    expect(
-        check.distributions(tokenizer, values_only, byte_pct, by_chars, char_pct), capsys, "fail"
-    )
-    expect(check.distributions(tokenizer, by_bytes, ..., by_chars, char_pct), capsys, "blank")
+    positional = pd.DataFrame({"bytes": 100 * byte_counts / n})  # indexed 0.. not by length
+    positional["characters"] = 0.0
+    expect(check.distribution_table(tokenizer, positional), capsys, "fail")
+    expect(check.distribution_table(tokenizer, table.drop(columns="bytes")), capsys, "fail")
+    expect(check.distribution_table(tokenizer, ...), capsys, "blank")
 
 
 def test_longest_token(solution, capsys):
@@ -143,3 +249,22 @@ def test_longest_token(solution, capsys):
     expect(check.longest_token(tokenizer, np.argmax(chars)), capsys, "fail")
     expect(check.longest_token(tokenizer, 10**6), capsys, "fail")
     expect(check.longest_token(tokenizer, ...), capsys, "blank")
+
+
+def test_true_bytes(solution, capsys):
+    tokenizer, texts, _, n_bytes = solution
+    entries = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    true = np.array([len(e) for e in entries])
+    has_repl = np.array(["\ufffd" in t for t in texts])
+    differs = true != n_bytes
+    examples = np.sort(np.random.default_rng(0).choice(np.flatnonzero(differs), 8, replace=False))
+    args = (true, has_repl, differs, true.max(), examples)
+    out = expect(check.true_bytes(tokenizer, *args), capsys, "pass")
+    assert "all with U+FFFD: True" in out and "longest 128 true bytes" in out
+    in_chars = np.array([len(t) for t in texts])  # decoded characters, not the entries
+    expect(check.true_bytes(tokenizer, in_chars, has_repl, differs, 128, examples), capsys, "fail")
+    expect(check.true_bytes(tokenizer, true, ~has_repl, differs, 128, examples), capsys, "fail")
+    expect(check.true_bytes(tokenizer, true, has_repl, has_repl, 128, examples), capsys, "fail")
+    expect(check.true_bytes(tokenizer, true, has_repl, differs, 127, examples), capsys, "fail")
+    expect(check.true_bytes(tokenizer, true, has_repl, differs, 128, np.arange(8)), capsys, "fail")
+    expect(check.true_bytes(tokenizer, true, has_repl, differs, 128, ...), capsys, "blank")

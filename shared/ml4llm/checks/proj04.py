@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ml4llm.checks import check, require
-from ml4llm.tokens import decode_vocab
+from ml4llm.tokens import decode_token, decode_vocab
 
 REPLACEMENT = "\ufffd"
 
@@ -61,6 +62,38 @@ def demo_lengths(
         )
     multi = sum(len(t.encode("utf-8")) > len(t) for t in texts)
     return f"{len(texts)} strings; {multi} of them take more bytes than characters"
+
+
+@check
+def demo_bytes(
+    demo: Mapping[str, str],
+    tokenizer: Any,
+    demo_hex: Sequence[str],
+    demo_pieces: Sequence[Sequence[str]],
+) -> str:
+    """Part 0: each demo string's UTF-8 bytes in hex, and its ids decoded one at a time."""
+    texts = list(demo.values())
+    for name, values in (("demo_hex", demo_hex), ("demo_pieces", demo_pieces)):
+        require(
+            len(values) == len(texts),
+            f"{name} needs one entry per string ({len(texts)}), not {len(values)}",
+        )
+    n_replacement = 0
+    for k, text in enumerate(texts):
+        want_hex = text.encode("utf-8").hex(" ")
+        require(
+            demo_hex[k] == want_hex,
+            f"{text!r}: its UTF-8 bytes in hex are {want_hex!r}, not {demo_hex[k]!r}: "
+            'text.encode("utf-8").hex(" ")',
+        )
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        want = [decode_token(tokenizer, i) for i in ids]
+        require(
+            list(demo_pieces[k]) == want,
+            f"{text!r}: decoding its ids one at a time gives {want}: one decode_token call per id",
+        )
+        n_replacement += sum(REPLACEMENT in piece for piece in want)
+    return f"{n_replacement} single-token decodes give U+FFFD (part of a multi-byte character)"
 
 
 @check
@@ -126,6 +159,41 @@ def count_matrix(tokenizer: Any, counts: Any) -> str:
 
 
 @check
+def nonzero_cells(tokenizer: Any, char_cells: Any, byte_cells: Any, cell_counts: Any) -> str:
+    """The (characters, bytes) coordinates of the non-zero cells of the count matrix and their
+    counts: the data of the Part 1 scatter."""
+    char_cells = np.asarray(char_cells)
+    byte_cells = np.asarray(byte_cells)
+    cell_counts = np.asarray(cell_counts)
+    _, chars, n_bytes = _reference(tokenizer)
+    want = np.zeros((chars.max() + 1, n_bytes.max() + 1), dtype=int)
+    np.add.at(want, (chars, n_bytes), 1)
+    want_chars, want_bytes = np.nonzero(want)
+    require(
+        char_cells.shape == byte_cells.shape == cell_counts.shape,
+        "the three arrays should have the same length: one entry per non-zero cell",
+    )
+    require(
+        len(char_cells) == len(want_chars),
+        f"the count matrix has {len(want_chars)} non-zero cells, not {len(char_cells)}: "
+        "np.nonzero(counts) gives their row and column indices",
+    )
+    got = sorted(zip(char_cells.tolist(), byte_cells.tolist(), cell_counts.tolist()))
+    expected = sorted(
+        zip(want_chars.tolist(), want_bytes.tolist(), want[want_chars, want_bytes].tolist())
+    )
+    require(
+        [g[:2] for g in got] == [e[:2] for e in expected],
+        "the coordinates are off: rows of the matrix are character lengths, columns byte lengths",
+    )
+    require(
+        got == expected,
+        "the counts are off: index the matrix with both coordinate arrays, counts[rows, cols]",
+    )
+    return f"{len(want_chars)} non-zero cells holding {int(want.sum()):,} tokens"
+
+
+@check
 def mismatches(
     tokenizer: Any,
     mismatch_ids: Sequence[int],
@@ -162,6 +230,62 @@ def mismatches(
     return f"{len(want)} mismatching tokens, {want_replacement} of them contain U+FFFD"
 
 
+def _block_ids(n_vocab: int) -> Any:
+    """The block (one of ten equal blocks of ids) of every id."""
+    edges = np.linspace(0, n_vocab, 11).astype(int)
+    return pd.cut(np.arange(n_vocab), bins=edges, right=False)
+
+
+@check
+def length_trends(
+    tokenizer: Any, window: int, mean_chars: Any, mean_bytes: Any, block_means: Any
+) -> str:
+    """Centred rolling means of both lengths over ``window`` ids, and the mean lengths in ten
+    equal blocks of ids."""
+    _, chars, n_bytes = _reference(tokenizer)
+    for name, got, reference in (
+        ("mean_chars", mean_chars, chars),
+        ("mean_bytes", mean_bytes, n_bytes),
+    ):
+        got = np.asarray(got, dtype=float)
+        require(
+            got.shape == reference.shape,
+            f"{name} should have one value per id, shape {reference.shape}, not {got.shape}",
+        )
+        want = pd.Series(reference).rolling(window, center=True).mean().to_numpy()
+        require(
+            np.array_equal(np.isnan(got), np.isnan(want)),
+            f"{name}: a centred window leaves NaN at both ends only: "
+            f"rolling({window}, center=True)",
+        )
+        require(
+            np.allclose(got[~np.isnan(want)], want[~np.isnan(want)]),
+            f"{name} is off: the mean of each window of {window} ids, centred "
+            f"(.rolling({window}, center=True).mean())",
+        )
+    require(
+        isinstance(block_means, pd.DataFrame),
+        "block_means should be a DataFrame: group a DataFrame of both lengths by the blocks",
+    )
+    for column in ("characters", "bytes"):
+        require(column in block_means.columns, f"block_means needs a column named {column!r}")
+    blocks = _block_ids(len(chars))
+    want = (
+        pd.DataFrame({"characters": chars, "bytes": n_bytes}).groupby(blocks, observed=True).mean()
+    )
+    require(
+        len(block_means) == len(want),
+        f"expected one row per block ({len(want)}), got {len(block_means)}: 11 edges from 0 to "
+        "the vocabulary size make 10 blocks",
+    )
+    require(
+        np.allclose(block_means[["characters", "bytes"]].to_numpy(dtype=float), want.to_numpy()),
+        "the block means are off: pd.cut the ids with right=False, then groupby(...).mean()",
+    )
+    first, last = want["bytes"].iloc[0], want["bytes"].iloc[-1]
+    return f"mean bytes per token {first:.2f} in the first block, {last:.2f} in the last"
+
+
 @check
 def mismatch_indicator(tokenizer: Any, indicator: Any, jittered: Any, width: float) -> str:
     """The 0/1 mismatch indicator per id and its jittered copy (within +-width)."""
@@ -190,27 +314,50 @@ def mismatch_indicator(tokenizer: Any, indicator: Any, jittered: Any, width: flo
 
 
 @check
+def mismatch_split(tokenizer: Any, n_single: int, n_merged: int, block_mismatches: Any) -> str:
+    """Mismatches among the 256 single-byte ids, among the merged tokens, and per block of ids."""
+    _, chars, n_bytes = _reference(tokenizer)
+    mismatch = (chars != n_bytes).astype(int)
+    want_single, want_merged = int(mismatch[:256].sum()), int(mismatch[256:].sum())
+    require(
+        int(n_single) == want_single,
+        f"{want_single} of the first 256 ids mismatch, not {int(n_single)}: sum the indicator "
+        "over ids 0..255",
+    )
+    require(
+        int(n_merged) == want_merged,
+        f"{want_merged} merged tokens mismatch, not {int(n_merged)}: sum the indicator from id "
+        "256 on",
+    )
+    got = np.asarray(pd.Series(block_mismatches).to_numpy(), dtype=float)
+    want = pd.Series(mismatch).groupby(_block_ids(len(chars)), observed=True).sum().to_numpy()
+    require(
+        got.shape == want.shape and np.array_equal(got, want),
+        f"the mismatches per block should be {want.tolist()}: group the indicator by the Part 2 "
+        "blocks and sum",
+    )
+    return f"{want_single} single bytes and {want_merged} merged tokens mismatch"
+
+
+@check
 def distributions(
     tokenizer: Any,
-    byte_distribution: Any,
+    byte_values: Any,
+    byte_counts: Any,
     byte_percent: Any,
-    char_distribution: Any,
+    char_values: Any,
+    char_counts: Any,
     char_percent: Any,
 ) -> str:
     """np.unique(lengths, return_counts=True) in bytes and in characters, and the percentage of
     the vocabulary at each length."""
     _, chars, n_bytes = _reference(tokenizer)
     n_vocab = len(chars)
-    for unit, distribution, percent, reference in (
-        ("byte", byte_distribution, byte_percent, n_bytes),
-        ("character", char_distribution, char_percent, chars),
+    for unit, values, counts, percent, reference in (
+        ("byte", byte_values, byte_counts, byte_percent, n_bytes),
+        ("character", char_values, char_counts, char_percent, chars),
     ):
-        require(
-            len(distribution) == 2,
-            f"the {unit} distribution should be the two arrays of np.unique(..., "
-            "return_counts=True): values and counts",
-        )
-        values, counts = (np.asarray(part) for part in distribution)
+        values, counts = np.asarray(values), np.asarray(counts)
         percent = np.asarray(percent, dtype=float)
         want_values, want_counts = np.unique(reference, return_counts=True)
         require(
@@ -234,6 +381,35 @@ def distributions(
 
 
 @check
+def distribution_table(tokenizer: Any, table: Any) -> str:
+    """Both distributions in one table: rows = lengths, columns "bytes" and "characters", 0 where
+    a length occurs in one unit only."""
+    require(isinstance(table, pd.DataFrame), "build one DataFrame from the two Series")
+    for column in ("bytes", "characters"):
+        require(column in table.columns, f"the table needs a column named {column!r}")
+    require(
+        not table.isna().to_numpy().any(),
+        "the table has NaN where a length occurs in one unit only: fill them with 0 (.fillna(0))",
+    )
+    _, chars, n_bytes = _reference(tokenizer)
+    lengths = np.union1d(chars, n_bytes)
+    require(
+        sorted(np.asarray(table.index).tolist()) == lengths.tolist(),
+        "the rows should be every length that occurs in bytes or in characters: index each "
+        "Series by its distinct lengths (the values of np.unique)",
+    )
+    for column, reference in (("bytes", n_bytes), ("characters", chars)):
+        values, counts = np.unique(reference, return_counts=True)
+        want = pd.Series(100 * counts / len(reference), index=values).reindex(lengths, fill_value=0)
+        got = table[column].reindex(lengths)
+        require(
+            np.allclose(got.to_numpy(dtype=float), want.to_numpy()),
+            f"the {column!r} column is off: the percentages of np.unique, indexed by the lengths",
+        )
+    return f"{len(lengths)} lengths x 2 units; each column sums to 100"
+
+
+@check
 def longest_token(tokenizer: Any, token_id: int) -> str:
     """The id of the longest token in (decoded) bytes."""
     texts, _, n_bytes = _reference(tokenizer)
@@ -245,3 +421,57 @@ def longest_token(tokenizer: Any, token_id: int) -> str:
         "take np.argmax of the byte lengths",
     )
     return f"id {token_id}, {n_bytes.max()} bytes"
+
+
+@check
+def true_bytes(
+    tokenizer: Any,
+    true_bytes: Any,
+    has_replacement: Any,
+    differs: Any,
+    true_longest: int,
+    examples: Any,
+) -> str:
+    """True byte counts from the vocabulary entries, the U+FFFD tokens, where the true and decoded
+    byte counts differ, the longest token in true bytes and a sample of differing ids."""
+    texts, _, n_bytes = _reference(tokenizer)
+    entries = tokenizer.convert_ids_to_tokens(list(range(len(texts))))
+    want_true = np.array([len(entry) for entry in entries])
+    true_bytes = np.asarray(true_bytes)
+    require(
+        true_bytes.shape == want_true.shape,
+        f"true_bytes should have one entry per id, shape {want_true.shape}, not {true_bytes.shape}",
+    )
+    require(
+        np.array_equal(true_bytes, want_true),
+        "true_bytes is off: the length of each vocabulary entry (convert_ids_to_tokens), which "
+        "writes one character per byte",
+    )
+    want_replacement = np.array([REPLACEMENT in text for text in texts])
+    require(
+        np.array_equal(np.asarray(has_replacement, dtype=bool), want_replacement),
+        f"has_replacement should be True for the {int(want_replacement.sum())} ids whose decoded "
+        "text contains U+FFFD",
+    )
+    want_differs = want_true != n_bytes
+    require(
+        np.array_equal(np.asarray(differs, dtype=bool), want_differs),
+        "differs should be True where true_bytes and the decoded byte lengths differ",
+    )
+    require(
+        int(true_longest) == int(want_true.max()),
+        f"the longest token has {int(want_true.max())} true bytes, not {int(true_longest)}",
+    )
+    examples = np.asarray(examples, dtype=int)
+    require(
+        len(np.unique(examples)) == len(examples) > 0,
+        "draw distinct ids (replace=False) for the examples",
+    )
+    require(
+        np.all(want_differs[examples]),
+        "some examples are ids whose two byte counts agree: draw them from np.flatnonzero(differs)",
+    )
+    return (
+        f"{int(want_differs.sum())} tokens differ, all with U+FFFD: "
+        f"{bool(np.all(want_replacement[want_differs]))}; longest {int(want_true.max())} true bytes"
+    )
