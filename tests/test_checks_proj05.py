@@ -8,6 +8,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import math  # noqa: E402
 import zlib  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -71,23 +72,19 @@ def solution_html_table(tokenizer):
     return pd.DataFrame(rows).set_index("document")
 
 
-def solution_compare(tokenizer, level=9):
-    rows = []
-    for name, text in {**BOOKS, **HTML}.items():
-        raw = text.encode("utf-8")
-        n_tokens = count(tokenizer, text)
-        rows.append(
-            {
-                "document": name,
-                "characters": len(text),
-                "bytes": len(raw),
-                "tokens": n_tokens,
-                "tokens per 100 chars": 100 * n_tokens / len(text),
-                "tokens per 100 bytes": 100 * n_tokens / len(raw),
-                "zlib ratio": len(zlib.compress(raw, level)) / len(raw),
-            }
-        )
-    return pd.DataFrame(rows).set_index("document")
+def solution_part3(tokenizer, level=9):
+    """Bytes, tokens per 100 bytes, zlib ratios and id bits of every document, as in Part 3."""
+    texts = {**BOOKS, **HTML}
+    tokens = np.array([count(tokenizer, t) for t in texts.values()])
+    n_bytes = [len(t.encode("utf-8")) for t in texts.values()]
+    ratios = [
+        len(zlib.compress(t.encode("utf-8"), level)) / len(t.encode("utf-8"))
+        for t in texts.values()
+    ]
+    per_100_bytes = 100 * tokens / np.array(n_bytes)
+    bits_per_id = math.log2(len(tokenizer))
+    id_bits = tokens * bits_per_id / (8 * np.array(n_bytes))
+    return texts, n_bytes, per_100_bytes, ratios, bits_per_id, id_bits
 
 
 def test_book_table(tokenizer, capsys):
@@ -111,6 +108,12 @@ def test_book_table(tokenizer, capsys):
     assert not check.book_table(BOOKS, wrong, tokenizer)
     assert "FAIL book_table" in capsys.readouterr().out
 
+    assert not check.book_table(BOOKS, table.drop(columns="tokens per 100 chars"), tokenizer)
+    assert "no column 'tokens per 100 chars'" in capsys.readouterr().out
+
+    assert not check.book_table(BOOKS, table.reset_index(), tokenizer)  # titles not the index
+    assert "indexed by its name" in capsys.readouterr().out
+
     assert not check.book_table(BOOKS, ..., tokenizer)
     assert "fill in the blank first" in capsys.readouterr().out
 
@@ -126,6 +129,11 @@ def test_html_table(tokenizer, capsys):
     out = capsys.readouterr().out
     assert "FAIL html_table" in out and "encode('utf-8')" in out
 
+    wrong = table.copy()
+    wrong["tokens per 100 bytes"] = wrong["tokens per 100 chars"]
+    assert not check.html_table(HTML, wrong, tokenizer)
+    assert "FAIL html_table" in capsys.readouterr().out
+
     few = dict(list(HTML.items())[:5])
     assert not check.html_table(few, table.iloc[:5], tokenizer)
     assert "at least 6 HTML documents" in capsys.readouterr().out
@@ -135,52 +143,75 @@ def test_html_table(tokenizer, capsys):
 
 
 def test_zlib_ratios(tokenizer, capsys):
-    texts = {**BOOKS, **HTML}
-    table = solution_compare(tokenizer)
-    assert check.zlib_ratios(texts, table, level=9)
+    texts, n_bytes, per_100_bytes, ratios, _, _ = solution_part3(tokenizer)
+    assert check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, ratios, level=9)
     assert "PASS zlib_ratios" in capsys.readouterr().out
 
-    wrong = table.copy()
-    wrong["zlib ratio"] = 1 / wrong["zlib ratio"]  # raw / compressed, upside down
-    assert not check.zlib_ratios(texts, wrong, level=9)
+    upside_down = [1 / r for r in ratios]  # raw / compressed
+    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, upside_down, level=9)
     out = capsys.readouterr().out
     assert "FAIL zlib_ratios" in out and "(0, 1]" in out
 
-    assert not check.zlib_ratios(texts, solution_compare(tokenizer, level=1), level=9)
+    level_1 = solution_part3(tokenizer, level=1)[3]
+    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, level_1, level=9)
     assert "level=9" in capsys.readouterr().out
 
-    wrong = table.copy()
-    wrong["tokens per 100 bytes"] = wrong["tokens per 100 chars"] * 1.5
-    assert not check.zlib_ratios(texts, wrong, level=9)
-    assert "FAIL zlib_ratios" in capsys.readouterr().out
+    chars = [len(t) for t in texts.values()]  # characters taken for bytes
+    assert not check.zlib_ratios(texts, tokenizer, chars, per_100_bytes, ratios, level=9)
+    out = capsys.readouterr().out
+    assert "FAIL zlib_ratios" in out and "books included" in out
 
-    assert not check.zlib_ratios(texts, ..., level=9)
+    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes / 100, ratios, level=9)
+    assert "100 * tokens / bytes" in capsys.readouterr().out
+
+    assert not check.zlib_ratios(texts, tokenizer, [], per_100_bytes, [], level=9)
+    assert "still empty" in capsys.readouterr().out
+
+    assert not check.zlib_ratios(texts, tokenizer, n_bytes, ..., ratios, level=9)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
 def test_id_bits(tokenizer, capsys):
-    table = solution_compare(tokenizer)
-    bits_per_id = math.log2(len(tokenizer))
-    table["id bits / text bits"] = table["tokens"] * bits_per_id / (8 * table["bytes"])
-    assert check.id_bits(table, tokenizer)
+    texts, n_bytes, _, _, bits_per_id, id_bits = solution_part3(tokenizer)
+    assert check.id_bits(texts, tokenizer, bits_per_id, id_bits)
     assert "PASS id_bits" in capsys.readouterr().out
 
-    wrong = table.copy()
-    # text size left in bytes instead of bits
-    wrong["id bits / text bits"] = table["tokens"] * bits_per_id / table["bytes"]
-    assert not check.id_bits(wrong, tokenizer)
+    in_bytes = id_bits * 8  # text size left in bytes instead of bits
+    assert not check.id_bits(texts, tokenizer, bits_per_id, in_bytes)
     out = capsys.readouterr().out
     assert "FAIL id_bits" in out and "8 * bytes" in out
 
-    assert not check.id_bits(..., tokenizer)
+    assert not check.id_bits(texts, tokenizer, math.log(len(tokenizer)), id_bits)  # natural log
+    assert "log2" in capsys.readouterr().out
+
+    assert not check.id_bits(texts, tokenizer, bits_per_id, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
-def test_zlib_ratios_bytes(tokenizer, capsys):
-    texts = {**BOOKS, **HTML}
-    wrong = solution_compare(tokenizer)
-    wrong["bytes"] = wrong["characters"]  # characters taken for bytes
-    wrong["tokens per 100 bytes"] = 100 * wrong["tokens"] / wrong["bytes"]
-    assert not check.zlib_ratios(texts, wrong, level=9)
-    out = capsys.readouterr().out
-    assert "FAIL zlib_ratios" in out and "books included" in out
+def test_group_means(tokenizer, capsys):
+    texts, n_bytes, per_100_bytes, ratios, _, id_bits = solution_part3(tokenizer)
+    compare = pd.DataFrame(
+        {
+            "group": ["book"] * len(BOOKS) + ["HTML"] * len(HTML),
+            "tokens per 100 bytes": per_100_bytes,
+            "id bits / text bits": id_bits,
+            "zlib ratio": ratios,
+        },
+        index=list(texts),
+    )
+    columns = ["tokens per 100 bytes", "id bits / text bits", "zlib ratio"]
+    means = compare.groupby("group")[columns].mean()
+    assert check.group_means(BOOKS, HTML, tokenizer, means)
+    assert "PASS group_means" in capsys.readouterr().out
+
+    assert not check.group_means(BOOKS, HTML, tokenizer, compare.groupby("group")[columns].median())
+    assert "FAIL group_means" in capsys.readouterr().out
+
+    assert not check.group_means(BOOKS, HTML, tokenizer, compare[columns].mean().to_frame().T)
+    assert "one row per group" in capsys.readouterr().out
+
+    assert not check.group_means(BOOKS, HTML, tokenizer, means.drop(columns="zlib ratio"))
+    assert "zlib ratio" in capsys.readouterr().out
+
+    assert not check.group_means(BOOKS, HTML, tokenizer, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
