@@ -14,7 +14,7 @@ from scipy import stats
 
 from ml4llm.checks import proj12 as check
 from ml4llm.models import load_tokenizer
-from ml4llm.tokens import encode
+from ml4llm.tokens import decode_token, encode
 
 WORDS = [
     "planet", "moon", "comet", "galaxy", "asteroid", "universe",
@@ -78,30 +78,83 @@ def test_word_ids_fails(tokenizers, capsys):
     assert "fill in the blank first" in capsys.readouterr().out
 
 
+def _counts(tokenizers):
+    bert, gpt2 = tokenizers
+    return (
+        [len(encode(bert, w)) for w in WORDS],
+        [len(encode(gpt2, w)) for w in WORDS],
+        [len(encode(gpt2, " " + w)) for w in WORDS],
+        [[decode_token(gpt2, i) for i in encode(gpt2, w)] for w in WORDS],
+    )
+
+
+def test_token_counts(tokenizers, capsys):
+    bert, gpt2 = tokenizers
+    bert_counts, bare, space, pieces = _counts(tokenizers)
+    assert check.token_counts(WORDS, bert, gpt2, bert_counts, bare, space, pieces)
+    assert "PASS token_counts:" in capsys.readouterr().out
+    assert max(bare) > 1  # some words split without the space: the hint below can trigger
+    assert not check.token_counts(WORDS, bert, gpt2, bert_counts, bare, bare, pieces)
+    assert "FAIL token_counts: gpt2_space_counts equals the counts without a space" in (
+        capsys.readouterr().out
+    )
+    assert not check.token_counts(WORDS, bert, gpt2, bert_counts, space, space, pieces)
+    assert "FAIL token_counts: gpt2_bare_counts" in capsys.readouterr().out
+    joined = ["|".join(p) for p in pieces]
+    assert not check.token_counts(WORDS, bert, gpt2, bert_counts, bare, space, joined)
+    assert "not one string" in capsys.readouterr().out
+    assert not check.token_counts(WORDS, bert, gpt2, bert_counts[:-1], bare, space, pieces)
+    assert "FAIL token_counts: bert_counts: expected one entry per word" in capsys.readouterr().out
+    assert not check.token_counts(WORDS, bert, gpt2, ..., ..., ..., ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
 def test_per_word_r(vectors, capsys):
     a, b = vectors["bert-base-uncased"], vectors["gpt2"]
     n = min(a.shape[1], b.shape[1])
     solution = [stats.pearsonr(a[i, :n], b[i, :n])[0] for i in range(18)]
-    assert check.per_word_r(a, b, solution)
+    assert check.per_word_r(vectors, "bert-base-uncased", "gpt2", solution)
     assert "PASS per_word_r: 18 correlations" in capsys.readouterr().out
     cosines = [_cosines(np.stack([a[i, :n], b[i, :n]]))[0, 1] for i in range(18)]
-    assert not check.per_word_r(a, b, cosines)
+    assert not check.per_word_r(vectors, "bert-base-uncased", "gpt2", cosines)
     assert "FAIL per_word_r: these are cosines" in capsys.readouterr().out
-    assert not check.per_word_r(a, b, solution[::-1])
+    assert not check.per_word_r(vectors, "bert-base-uncased", "gpt2", solution[::-1])
     assert "FAIL per_word_r" in capsys.readouterr().out
-    assert not check.per_word_r(a, b, ...)
+    assert not check.per_word_r(vectors, "bert-base-uncased", "gpt2", np.zeros(18))
+    assert "FAIL per_word_r: still all zero" in capsys.readouterr().out
+    assert not check.per_word_r({}, "bert-base-uncased", "gpt2", solution)
+    assert "run the cell of Part 1 that loads the models" in capsys.readouterr().out
+    assert not check.per_word_r({}, "bert-base-uncased", "gpt2", ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_example_pair(vectors, capsys):
+    a, b = vectors["bert-base-uncased"], vectors["gpt2"]
+    n = min(a.shape[1], b.shape[1])
+    ids = ("bert-base-uncased", "gpt2")
+    assert check.example_pair(vectors, *ids, a[0, :n], b[0, :n])
+    assert f"PASS example_pair: {n} points" in capsys.readouterr().out
+    assert not check.example_pair(vectors, *ids, b[0, :n], a[0, :n])
+    assert "FAIL example_pair: x and y are swapped" in capsys.readouterr().out
+    assert not check.example_pair(vectors, *ids, a[0], b[0])
+    assert "FAIL example_pair: both arrays need the" in capsys.readouterr().out
+    assert not check.example_pair(vectors, *ids, a[1, :n], b[0, :n])
+    assert "FAIL example_pair: x should be row 0" in capsys.readouterr().out
+    assert not check.example_pair(vectors, *ids, ..., ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
 def test_cosine_matrix(vectors, capsys):
     x = vectors["gpt2"]
-    assert check.cosine_matrix(x, _cosines(x))
+    assert check.cosine_matrix(vectors, "gpt2", _cosines(x))
     assert "PASS cosine_matrix: 18 x 18, symmetric, unit diagonal" in capsys.readouterr().out
-    assert not check.cosine_matrix(x, x @ x.T)
+    assert not check.cosine_matrix(vectors, "gpt2", x @ x.T)
     assert "FAIL cosine_matrix: the diagonal is not 1" in capsys.readouterr().out
-    assert not check.cosine_matrix(x, None)
+    assert not check.cosine_matrix(vectors, "gpt2", _cosines(vectors["gpt2-medium"]))
+    assert "FAIL cosine_matrix: the entries differ" in capsys.readouterr().out
+    assert not check.cosine_matrix(vectors, "gpt2", None)
     assert "FAIL cosine_matrix: got None" in capsys.readouterr().out
-    assert not check.cosine_matrix(x, ...)
+    assert not check.cosine_matrix(vectors, "gpt2", ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
@@ -121,23 +174,24 @@ def test_rsa(vectors, capsys):
     a, b = vectors["bert-base-uncased"], vectors["gpt2"]
     ua, ub = _upper(_cosines(a)), _upper(_cosines(b))
     pearson, spearman = stats.pearsonr(ua, ub)[0], stats.spearmanr(ua, ub)[0]
-    assert check.rsa(a, b, _rsa, pearson, spearman)
+    ids = ("bert-base-uncased", "gpt2")
+    assert check.rsa(vectors, *ids, _rsa, pearson, spearman)
     assert "PASS rsa: rsa(M, M) = 1" in capsys.readouterr().out
 
     def whole(m1, m2):
         return stats.pearsonr(m1.ravel(), m2.ravel())[0]
 
-    assert not check.rsa(a, b, whole, whole(_cosines(a), _cosines(b)), spearman)
+    assert not check.rsa(vectors, *ids, whole, whole(_cosines(a), _cosines(b)), spearman)
     assert "FAIL rsa: this correlates the whole matrices" in capsys.readouterr().out
-    assert not check.rsa(a, b, _rsa, pearson, pearson)
+    assert not check.rsa(vectors, *ids, _rsa, pearson, pearson)
     assert "FAIL rsa: the Spearman RSA should be" in capsys.readouterr().out
 
     def blank(m1, m2):
         return None
 
-    assert not check.rsa(a, b, blank, pearson, spearman)
+    assert not check.rsa(vectors, *ids, blank, pearson, spearman)
     assert "FAIL rsa: rsa(...) returned None" in capsys.readouterr().out
-    assert not check.rsa(a, b, _rsa, ..., spearman)
+    assert not check.rsa(vectors, *ids, _rsa, ..., spearman)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
@@ -157,9 +211,31 @@ def test_permutation_test(vectors, capsys):
     assert "FAIL permutation_test: all null values are equal" in capsys.readouterr().out
     assert not check.permutation_test(null, 1 - p, observed, 200)
     assert "FAIL permutation_test: p should be the share" in capsys.readouterr().out
+    assert not check.permutation_test(np.zeros(200), p, observed, 200)
+    assert "FAIL permutation_test: the null is still all zero" in capsys.readouterr().out
     assert not check.permutation_test(null[:100], p, observed, 200)
     assert "FAIL permutation_test: expected one RSA per permutation" in capsys.readouterr().out
     assert not check.permutation_test(..., p, observed, 200)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_same_category_pairs(capsys):
+    labels = np.array(CATEGORIES)
+    solution = _upper(labels[:, None] == labels[None, :])
+    assert check.same_category_pairs(CATEGORIES, solution)
+    assert "PASS same_category_pairs: 45 of 153 pairs within a category" in capsys.readouterr().out
+    rows, cols = np.tril_indices(18, k=-1)  # the lower triangle: same count, another order
+    lower = (labels[:, None] == labels[None, :])[rows, cols]
+    assert not check.same_category_pairs(CATEGORIES, lower)
+    assert "FAIL same_category_pairs: the flags are not in the upper-triangle order" in (
+        capsys.readouterr().out
+    )
+    full = (labels[:, None] == labels[None, :]).ravel()
+    assert not check.same_category_pairs(CATEGORIES, full)
+    assert "FAIL same_category_pairs: 18 words give 153 pairs" in capsys.readouterr().out
+    assert not check.same_category_pairs(CATEGORIES, solution.astype(int))
+    assert "FAIL same_category_pairs: give True/False flags" in capsys.readouterr().out
+    assert not check.same_category_pairs(CATEGORIES, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
@@ -179,6 +255,8 @@ def test_rsa_matrix(vectors, capsys):
     upper_only = np.triu(solution)
     assert not check.rsa_matrix(MODELS, vectors, upper_only)
     assert "FAIL rsa_matrix: the RSA matrix is not symmetric" in capsys.readouterr().out
+    assert not check.rsa_matrix(MODELS, vectors, np.ones((3, 3)))
+    assert "FAIL rsa_matrix: every entry is still 1" in capsys.readouterr().out
     zero_diagonal = solution - np.eye(3)
     assert not check.rsa_matrix(MODELS, vectors, zero_diagonal)
     assert "FAIL rsa_matrix: the diagonal should be 1" in capsys.readouterr().out
@@ -207,4 +285,38 @@ def test_category_scores(vectors, capsys):
     assert not check.category_scores(MODELS, vectors, CATEGORIES, {MODELS[0]: 0.0})
     assert "FAIL category_scores: give one score per model id" in capsys.readouterr().out
     assert not check.category_scores(MODELS, vectors, CATEGORIES, {m: ... for m in MODELS})
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def _family_pairs(vectors, matrix):
+    families = {"bert-base-uncased": "bert", "gpt2": "gpt2", "gpt2-medium": "gpt2"}
+    out = []
+    for i in range(len(MODELS)):
+        for j in range(i + 1, len(MODELS)):
+            a, b = MODELS[i], MODELS[j]
+            kind = "within family" if families[a] == families[b] else "across families"
+            identical = np.array_equal(vectors[a], vectors[b])
+            out.append((a, b, kind, identical, matrix[i, j]))
+    return out
+
+
+def test_family_pairs(vectors, capsys):
+    solution = _family_pairs(vectors, _rsa_matrix(vectors))
+    assert check.family_pairs(MODELS, vectors, solution)
+    assert "PASS family_pairs: 3 pairs, 1 within a family" in capsys.readouterr().out
+    wrong_kind = [(a, b, "within family", same, r) for a, b, _, same, r in solution]
+    assert not check.family_pairs(MODELS, vectors, wrong_kind)
+    assert "FAIL family_pairs: (bert-base-uncased, gpt2): the kind is 'across families'" in (
+        capsys.readouterr().out
+    )
+    wrong_rsa = [(a, b, kind, same, 1.0) for a, b, kind, same, _ in solution]
+    assert not check.family_pairs(MODELS, vectors, wrong_rsa)
+    assert "FAIL family_pairs: (bert-base-uncased, gpt2): the RSA should be" in (
+        capsys.readouterr().out
+    )
+    assert not check.family_pairs(MODELS, vectors, solution + solution[:1])
+    assert "FAIL family_pairs: 3 models give 3 pairs" in capsys.readouterr().out
+    assert not check.family_pairs(MODELS, vectors, [])
+    assert "FAIL family_pairs: the list is still empty" in capsys.readouterr().out
+    assert not check.family_pairs(MODELS, vectors, ...)
     assert "fill in the blank first" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ml4llm.checks import check, require
-from ml4llm.tokens import encode, single_token_id
+from ml4llm.tokens import decode_token, encode, single_token_id
 
 
 def _cosines(vectors: Any) -> np.ndarray:
@@ -34,6 +34,16 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def _rsa(vectors_a: Any, vectors_b: Any) -> float:
     return _pearson(_upper(_cosines(vectors_a)), _upper(_cosines(vectors_b)))
+
+
+def _rows(vectors: Mapping[str, Any], model_id: str) -> np.ndarray:
+    """The word vectors of ``model_id`` from the notebook's ``vectors`` dict."""
+    require(
+        model_id in vectors,
+        f"`vectors` has no entry for {model_id!r}: run the cell of Part 1 that loads the models "
+        "(it needs the word ids)",
+    )
+    return np.asarray(vectors[model_id], dtype=np.float64)
 
 
 @check
@@ -68,13 +78,67 @@ def word_ids(
 
 
 @check
-def per_word_r(bert_vectors: Any, gpt2_vectors: Any, values: Any) -> str:
+def token_counts(
+    words: Sequence[str],
+    bert_tokenizer: Any,
+    gpt2_tokenizer: Any,
+    bert_counts: Sequence[int],
+    gpt2_bare_counts: Sequence[int],
+    gpt2_space_counts: Sequence[int],
+    gpt2_bare_pieces: Sequence[Sequence[str]],
+) -> str:
+    """Tokens per word (BERT bare, GPT-2 bare, GPT-2 with a leading space) and GPT-2's pieces."""
+    bert_ref = [len(encode(bert_tokenizer, w)) for w in words]
+    bare_ref = [len(encode(gpt2_tokenizer, w)) for w in words]
+    space_ref = [len(encode(gpt2_tokenizer, " " + w)) for w in words]
+    pieces_ref = [
+        [decode_token(gpt2_tokenizer, i) for i in encode(gpt2_tokenizer, w)] for w in words
+    ]
+    given = {
+        "bert_counts": bert_counts,
+        "gpt2_bare_counts": gpt2_bare_counts,
+        "gpt2_space_counts": gpt2_space_counts,
+        "gpt2_bare_pieces": gpt2_bare_pieces,
+    }
+    for name, values in given.items():
+        require(
+            len(values) == len(words),
+            f"{name}: expected one entry per word ({len(words)}), got {len(values)}",
+        )
+    require(
+        [int(c) for c in bert_counts] == bert_ref, "bert_counts: encode each bare word with BERT"
+    )
+    space = [int(c) for c in gpt2_space_counts]
+    bare = [int(c) for c in gpt2_bare_counts]
+    require(
+        space != bare_ref or bare_ref == space_ref,
+        "gpt2_space_counts equals the counts without a space: encode ' ' + word",
+    )
+    require(bare == bare_ref, "gpt2_bare_counts: encode each word without a leading space")
+    require(space == space_ref, "gpt2_space_counts: encode ' ' + word with GPT-2's tokenizer")
+    for word, pieces, reference in zip(words, gpt2_bare_pieces, pieces_ref):
+        require(
+            not isinstance(pieces, str),
+            f"{word!r}: give a list of decoded pieces per word, not one string",
+        )
+        require(
+            list(pieces) == reference,
+            f"{word!r}: GPT-2 splits the bare word into {reference}, not {list(pieces)} "
+            "(decode each id alone)",
+        )
+    split = sum(c > 1 for c in bare_ref)
+    return f"{split} of {len(words)} words split into pieces without the leading space"
+
+
+@check
+def per_word_r(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, values: Any) -> str:
     """Pearson r of each word's two vectors, dimensions paired by index (the shared ones)."""
-    bert = np.asarray(bert_vectors, dtype=np.float64)
-    gpt2 = np.asarray(gpt2_vectors, dtype=np.float64)
+    bert = _rows(vectors, bert_id)
+    gpt2 = _rows(vectors, gpt2_id)
     values = np.asarray(values, dtype=np.float64).ravel()
     n_shared = min(bert.shape[1], gpt2.shape[1])
     require(len(values) == len(bert), f"expected one r per word ({len(bert)}), got {len(values)}")
+    require(np.any(values != 0), "still all zero: fill in the loop first")
     reference = np.array(
         [_pearson(bert[i, :n_shared], gpt2[i, :n_shared]) for i in range(len(bert))]
     )
@@ -96,11 +160,34 @@ def per_word_r(bert_vectors: Any, gpt2_vectors: Any, values: Any) -> str:
 
 
 @check
-def cosine_matrix(vectors: Any, matrix: Any) -> str:
+def example_pair(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, x: Any, y: Any) -> str:
+    """The scatter's data: the first word's BERT (x) and GPT-2 (y) values of the shared dimensions."""
+    bert = _rows(vectors, bert_id)
+    gpt2 = _rows(vectors, gpt2_id)
+    n_shared = min(bert.shape[1], gpt2.shape[1])
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    require(
+        len(x) == n_shared and len(y) == n_shared,
+        f"both arrays need the {n_shared} shared dimensions (got {len(x)} and {len(y)} values): "
+        "slice each vector with [:n_shared]",
+    )
+    require(
+        not np.allclose(x, gpt2[0, :n_shared]) or np.allclose(y, gpt2[0, :n_shared]),
+        "x and y are swapped: x is the BERT vector, y the GPT-2 vector",
+    )
+    require(np.allclose(x, bert[0, :n_shared], atol=1e-6), "x should be row 0 of the BERT vectors")
+    require(np.allclose(y, gpt2[0, :n_shared], atol=1e-6), "y should be row 0 of the GPT-2 vectors")
+    return f"{n_shared} points, dimension k of one model against dimension k of the other"
+
+
+@check
+def cosine_matrix(vectors: Mapping[str, Any], model_id: str, matrix: Any) -> str:
     """An 18 x 18 cosine matrix: symmetric, unit diagonal, equal to the reference."""
+    rows = _rows(vectors, model_id)
     require(matrix is not None, "got None: cosine_matrix must return the matrix")
     values = np.asarray(matrix, dtype=np.float64)
-    n = len(vectors)
+    n = len(rows)
     require(values.shape == (n, n), f"expected a {n} x {n} matrix, got shape {values.shape}")
     require(np.allclose(values, values.T, atol=1e-5), "the matrix is not symmetric")
     require(
@@ -108,7 +195,7 @@ def cosine_matrix(vectors: Any, matrix: Any) -> str:
         "the diagonal is not 1: normalise every row (axis=1) before the product",
     )
     require(
-        np.allclose(values, _cosines(vectors), atol=1e-4),
+        np.allclose(values, _cosines(rows), atol=1e-4),
         "the entries differ from the cosines of the rows",
     )
     return f"{n} x {n}, symmetric, unit diagonal"
@@ -135,15 +222,16 @@ def upper_triangle(matrix: Any, upper: Any) -> str:
 
 @check
 def rsa(
-    bert_vectors: Any,
-    gpt2_vectors: Any,
+    vectors: Mapping[str, Any],
+    bert_id: str,
+    gpt2_id: str,
     rsa_function: Callable[[Any, Any], Any],
     pearson: float,
     spearman: float,
 ) -> str:
     """RSA of a matrix with itself is 1; the two models' RSA (Pearson and Spearman) is right."""
-    bert_cos = _cosines(bert_vectors)
-    gpt2_cos = _cosines(gpt2_vectors)
+    bert_cos = _cosines(_rows(vectors, bert_id))
+    gpt2_cos = _cosines(_rows(vectors, gpt2_id))
     self_rsa = rsa_function(bert_cos, bert_cos)
     require(self_rsa is not None, "rsa(...) returned None: it must return the correlation")
     require(
@@ -177,6 +265,7 @@ def permutation_test(null: Any, p_value: float, observed: float, n_permutations:
         len(values) == int(n_permutations),
         f"expected one RSA per permutation ({n_permutations}), got {len(values)}",
     )
+    require(np.any(values != 0), "the null is still all zero: fill in the loop first")
     require(np.all(np.abs(values) <= 1 + 1e-6), "every RSA is a correlation, between -1 and 1")
     require(
         len(np.unique(np.round(values, 10))) > 1,
@@ -199,6 +288,30 @@ def permutation_test(null: Any, p_value: float, observed: float, n_permutations:
 
 
 @check
+def same_category_pairs(categories: Sequence[str], same: Any) -> str:
+    """One flag per word pair above the diagonal (row by row): True when both share a category."""
+    labels = np.asarray(categories)
+    reference = _upper(labels[:, None] == labels[None, :])
+    flags = np.asarray(same).ravel()
+    n = len(labels)
+    require(
+        len(flags) == len(reference),
+        f"{n} words give {len(reference)} pairs above the diagonal, you have {len(flags)} flags",
+    )
+    require(flags.dtype == bool, "give True/False flags (a boolean array)")
+    require(
+        int(flags.sum()) == int(reference.sum()),
+        f"{int(reference.sum())} pairs join two words of the same category, you flag "
+        f"{int(flags.sum())}",
+    )
+    require(
+        np.array_equal(flags, reference),
+        "the flags are not in the upper-triangle order (row by row, as np.triu_indices(n, k=1))",
+    )
+    return f"{int(reference.sum())} of {len(reference)} pairs within a category"
+
+
+@check
 def rsa_matrix(model_ids: Sequence[str], vectors: Mapping[str, Any], matrix: Any) -> str:
     """The model x model RSA matrix: symmetric, unit diagonal, each entry the models' RSA."""
     values = np.asarray(matrix, dtype=np.float64)
@@ -208,6 +321,10 @@ def rsa_matrix(model_ids: Sequence[str], vectors: Mapping[str, Any], matrix: Any
     require(
         np.allclose(np.diag(values), 1, atol=1e-6),
         "the diagonal should be 1 (each model with itself)",
+    )
+    require(
+        n < 2 or not np.allclose(values, 1),
+        "every entry is still 1: fill in the loop over pairs of models",
     )
     for i in range(n):
         for j in range(i + 1, n):
@@ -246,3 +363,39 @@ def category_scores(
             f"{model_id}: expected {reference:.4f}, got {value:.4f}",
         )
     return f"{len(model_ids)} scores (within − across category cosine)"
+
+
+@check
+def family_pairs(model_ids: Sequence[str], vectors: Mapping[str, Any], pairs: Any) -> str:
+    """One row per pair of models: (model a, model b, kind, identical vectors, RSA)."""
+    from ml4llm.models import get_spec
+
+    rows = list(pairs)
+    n = len(model_ids)
+    require(rows, "the list is still empty: fill in the loop over pairs of models first")
+    require(
+        len(rows) == n * (n - 1) // 2,
+        f"{n} models give {n * (n - 1) // 2} pairs (each pair once, no model with itself), "
+        f"got {len(rows)} rows",
+    )
+    expected = [(model_ids[i], model_ids[j]) for i in range(n) for j in range(i + 1, n)]
+    for row, (a, b) in zip(rows, expected):
+        require(len(row) == 5, "each row holds 5 values: model a, model b, kind, identical, RSA")
+        require(
+            (row[0], row[1]) == (a, b),
+            f"expected the pair ({a}, {b}) here, got ({row[0]}, {row[1]})",
+        )
+        same = get_spec(a).family == get_spec(b).family
+        kind = "within family" if same else "across families"
+        require(row[2] == kind, f"({a}, {b}): the kind is {kind!r}, not {row[2]!r}")
+        identical = bool(np.array_equal(np.asarray(vectors[a]), np.asarray(vectors[b])))
+        require(
+            bool(row[3]) == identical,
+            f"({a}, {b}): 'identical vectors' should be {identical} (np.array_equal of the rows)",
+        )
+        reference = _rsa(vectors[a], vectors[b])
+        require(
+            abs(float(row[4]) - reference) < 1e-4, f"({a}, {b}): the RSA should be {reference:.4f}"
+        )
+    within = sum(1 for a, b in expected if get_spec(a).family == get_spec(b).family)
+    return f"{len(rows)} pairs, {within} within a family"
