@@ -96,6 +96,27 @@ def test_simulation(simulated, capsys):
     wrong_cos = {c: v * 3 for c, v in cosines.items()}
     assert failed(check.simulation(x, y, SCALE, distances, wrong_cos), capsys)
     assert blank(check.simulation(x, y, SCALE, ..., cosines), capsys)
+    # the containers made but the loop not filled in
+    zeros = {c: np.zeros(N_SIMS, dtype=np.float32) for c in distances}
+    assert not check.simulation(x, y, SCALE, zeros, zeros)
+    assert "still all zero: fill in the loop first" in capsys.readouterr().out
+
+
+def test_identity_curve(simulated, capsys):
+    _, _, _, cosines = simulated
+    unit = cosines["both unit length"]
+    grid = np.linspace(unit.min(), unit.max(), 100)
+    assert passed(check.identity_curve(cosines, grid, np.sqrt(2 - 2 * grid)), capsys)
+    assert not check.identity_curve(cosines, grid, 2 - 2 * grid)
+    assert "FAIL identity_curve: these are squared distances" in capsys.readouterr().out
+    other = np.linspace(-1, 1, 100)  # not the observed range of the unit case
+    assert not check.identity_curve(cosines, other, np.sqrt(2 - 2 * other))
+    assert "FAIL identity_curve: the grid should span" in capsys.readouterr().out
+    assert not check.identity_curve(cosines, grid, 1 - grid**2 / 2)
+    assert "FAIL identity_curve: the curve should be d = sqrt(2 - 2 * cos)" in (
+        capsys.readouterr().out
+    )
+    assert blank(check.identity_curve(cosines, ..., ...), capsys)
 
 
 def test_unit_identity(simulated, capsys):
@@ -123,6 +144,30 @@ def test_general_identity(capsys):
     assert blank(check.general_identity(x, y, ...), capsys)
 
 
+def test_identity_precision(capsys):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
+    y = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
+    size = np.sum(x**2, axis=1) + np.sum(y**2, axis=1)
+
+    def errors(a, b):
+        d2 = np.sum((a - b) ** 2, axis=1)
+        return 2 * np.sum(a * b, axis=1) - (np.sum(a**2, axis=1) + np.sum(b**2, axis=1) - d2)
+
+    good = errors(x.astype(np.float64), y.astype(np.float64))
+    assert passed(check.identity_precision(x, y, size, good), capsys)
+    # computed in float32 (no cast): wrong dtype
+    assert not check.identity_precision(x, y, size, errors(x, y))
+    assert "FAIL identity_precision: errors64 is float32" in capsys.readouterr().out
+    # float32 errors cast afterwards: float64 dtype but float32-sized errors
+    assert not check.identity_precision(x, y, size, errors(x, y).astype(np.float64))
+    assert "FAIL identity_precision: the float64 errors reach" in capsys.readouterr().out
+    # the size of the terms without y'y
+    assert not check.identity_precision(x, y, np.sum(x**2, axis=1), good)
+    assert "FAIL identity_precision: term_size should be x'x + y'y" in capsys.readouterr().out
+    assert blank(check.identity_precision(x, y, size, ...), capsys)
+
+
 # ------------------------------------------------------------------ seed word
 
 
@@ -140,6 +185,69 @@ def test_seed_measures(embeddings, capsys):
     assert blank(check.seed_measures(embeddings, SEED_ID, ..., cos), capsys)
 
 
+def test_seed_measures_correlation(embeddings, capsys):
+    dist, cos = measures(embeddings, SEED_ID)
+    keep = ~np.isnan(dist)
+    r = np.corrcoef(dist[keep], cos[keep])[0, 1]
+    assert passed(check.seed_measures(embeddings, SEED_ID, dist, cos, r), capsys)
+    assert not check.seed_measures(embeddings, SEED_ID, dist, cos, np.nan)
+    assert "FAIL seed_measures: the correlation is NaN" in capsys.readouterr().out
+    assert not check.seed_measures(embeddings, SEED_ID, dist, cos, -r)
+    assert "FAIL seed_measures: the correlation of distance and cosine" in capsys.readouterr().out
+    assert blank(check.seed_measures(embeddings, SEED_ID, dist, cos, ...), capsys)
+
+
+def test_min_max(capsys):
+    def solution(values):
+        low, high = np.nanmin(values), np.nanmax(values)
+        return (values - low) / (high - low)
+
+    assert passed(check.min_max(solution), capsys)
+
+    def plain_min(values):  # np.min gives NaN for arrays with NaN
+        return (values - values.min()) / (values.max() - values.min())
+
+    assert not check.min_max(plain_min)
+    assert "FAIL min_max: NaN should stay NaN, and only NaN" in capsys.readouterr().out
+
+    def by_max(values):
+        return values / np.nanmax(values)
+
+    assert not check.min_max(by_max)
+    assert "FAIL min_max: the smallest value should become 0" in capsys.readouterr().out
+
+    def stub(values): ...
+
+    assert not check.min_max(stub)
+    assert "FAIL min_max: min_max returns None" in capsys.readouterr().out
+    assert blank(check.min_max(...), capsys)
+
+
+NAMES = ["[special]/[unused] or one character", "## + one character", "words and word pieces"]
+
+
+def test_token_groups(embeddings, capsys):
+    tokens = (["[PAD]", "[unused0]", "a", "!", "##s", "##ing", "beauty", "the"] * 50)[:400]
+    want = ([NAMES[0]] * 4 + [NAMES[1]] + [NAMES[2]] * 3) * 50
+    norms = np.linalg.norm(embeddings, axis=1)
+    assert passed(check.token_groups(embeddings, tokens, NAMES, norms, want), capsys)
+    # '##ing' is a word piece, not a single continuation character
+    wrong = list(want)
+    wrong[5] = NAMES[1]
+    assert not check.token_groups(embeddings, tokens, NAMES, norms, wrong)
+    assert "FAIL token_groups: the token '##ing' belongs to 'words and word pieces'" in (
+        capsys.readouterr().out
+    )
+    assert not check.token_groups(embeddings, tokens, NAMES, norms, ["special"] * 400)
+    assert "FAIL token_groups: use the names in group_names" in capsys.readouterr().out
+    assert not check.token_groups(embeddings, tokens, NAMES, norms, [])
+    assert "FAIL token_groups: the list of groups is still empty" in capsys.readouterr().out
+    col_norms = np.linalg.norm(embeddings, axis=0)
+    assert not check.token_groups(embeddings, tokens, NAMES, col_norms, want)
+    assert "FAIL token_groups: one norm per token" in capsys.readouterr().out
+    assert blank(check.token_groups(embeddings, tokens, NAMES, ..., []), capsys)
+
+
 def test_top_neighbours(embeddings, capsys):
     dist, cos = measures(embeddings, SEED_ID)
     by_d, by_c = top(dist, cos, K)
@@ -154,6 +262,14 @@ def test_top_neighbours(embeddings, capsys):
         capsys,
     )
     assert blank(check.top_neighbours(embeddings, SEED_ID, ..., by_c, K), capsys)
+    shared = set(by_d.tolist()) & set(by_c.tolist())
+    assert passed(check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, shared), capsys)
+    union = set(by_d.tolist()) | set(by_c.tolist())
+    assert not check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, union)
+    assert "FAIL top_neighbours: shared should hold the ids that are in both lists" in (
+        capsys.readouterr().out
+    )
+    assert blank(check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, ...), capsys)
 
 
 def test_normalised_rankings(embeddings, capsys):
@@ -169,3 +285,11 @@ def test_normalised_rankings(embeddings, capsys):
     assert not np.array_equal(raw_d, raw_c)
     assert failed(check.normalised_rankings(embeddings, SEED_ID, unit, raw_d, raw_c, K), capsys)
     assert blank(check.normalised_rankings(embeddings, SEED_ID, unit, ..., by_c, K), capsys)
+    norms = np.linalg.norm(unit, axis=1)
+    assert passed(
+        check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, norms), capsys
+    )
+    raw_norms = np.linalg.norm(embeddings, axis=1)
+    assert not check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, raw_norms)
+    assert "FAIL normalised_rankings: unit_norms should be the norm" in capsys.readouterr().out
+    assert blank(check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, ...), capsys)

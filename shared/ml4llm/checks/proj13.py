@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,10 @@ def simulation(x_all: Any, y_all: Any, scale: float, distances: Any, cosines: An
         all(d.shape == (n,) for d in dist) and all(c.shape == (n,) for c in cos),
         f"each case needs one value per simulation ({n})",
     )
+    require(
+        any(np.any(d != 0) for d in dist) or any(np.any(c != 0) for c in cos),
+        "the distances and cosines are still all zero: fill in the loop first",
+    )
     pairs = [
         (x, y),
         (x, y * scale),
@@ -72,6 +76,32 @@ def simulation(x_all: Any, y_all: Any, scale: float, distances: Any, cosines: An
         f"{n} simulations, 3 cases; scaling one vector leaves every cosine unchanged "
         f"(max change {np.abs(cos[0] - cos[1]).max():.1e}) but not the distances"
     )
+
+
+@check
+def identity_curve(cosines: Any, cos_grid: Any, dist_curve: Any) -> str:
+    """The reference curve d = sqrt(2 - 2 cos) over the unit-length case's range of cosines."""
+    unit = _as_list(cosines)[-1]
+    grid = np.asarray(cos_grid, dtype=np.float64).ravel()
+    curve = np.asarray(dist_curve, dtype=np.float64).ravel()
+    require(len(grid) >= 2, "the grid needs many cosines (np.linspace over the range)")
+    require(len(curve) == len(grid), "give one distance per grid cosine")
+    require(
+        np.all(np.diff(grid) > 0), "the grid should rise from the smallest to the largest cosine"
+    )
+    require(
+        np.isclose(grid[0], unit.min(), atol=1e-6) and np.isclose(grid[-1], unit.max(), atol=1e-6),
+        "the grid should span the cosines of the unit-length case (the third), min to max",
+    )
+    require(
+        not np.allclose(curve, 2 - 2 * grid),
+        "these are squared distances: take the square root of 2 - 2 cos",
+    )
+    require(
+        np.allclose(curve, np.sqrt(2 - 2 * grid), atol=1e-6),
+        "the curve should be d = sqrt(2 - 2 * cos) at each grid cosine",
+    )
+    return f"{len(grid)} points of d = sqrt(2 - 2 cos), cos from {grid[0]:.3f} to {grid[-1]:.3f}"
 
 
 @check
@@ -114,8 +144,49 @@ def general_identity(x: Any, y: Any, errors: Any) -> str:
 
 
 @check
-def seed_measures(embeddings: Any, seed_id: int, distances: Any, cosines: Any) -> str:
-    """Distance and cosine of every token to the seed, with NaN at the seed itself."""
+def identity_precision(x: Any, y: Any, term_size: Any, errors64: Any) -> str:
+    """The size of the terms x'x + y'y, and the identity's errors computed in float64."""
+    x64 = np.asarray(x, dtype=np.float64)
+    y64 = np.asarray(y, dtype=np.float64)
+    n = x64.shape[0]
+    size_ref = np.sum(x64**2, axis=1) + np.sum(y64**2, axis=1)
+    size = np.asarray(term_size, dtype=np.float64)
+    require(size.shape == (n,), f"term_size: one value per simulation, expected ({n},)")
+    require(
+        np.allclose(size, size_ref, rtol=1e-5),
+        "term_size should be x'x + y'y for each simulation (sums over axis=1)",
+    )
+    e = np.asarray(errors64)
+    require(e.shape == (n,), f"errors64: one error per simulation, expected ({n},), got {e.shape}")
+    require(
+        e.dtype == np.float64,
+        f"errors64 is {e.dtype}: cast the vectors with .astype(np.float64) before computing",
+    )
+    ref = 2 * np.sum(x64 * y64, axis=1) - (
+        np.sum(x64**2, axis=1) + np.sum(y64**2, axis=1) - np.sum((x64 - y64) ** 2, axis=1)
+    )
+    worst = float(np.max(np.abs(e) / size_ref))
+    require(
+        worst < 1e-12,
+        f"the float64 errors reach {worst:.1e} of the terms: compute every term from the "
+        "float64 copies",
+    )
+    require(
+        np.allclose(e, ref, atol=1e-9), "errors64 should be 2x'y - (x'x + y'y - d^2) in float64"
+    )
+    return (
+        f"float64 errors at most {float(np.abs(e).max()):.1e}, {worst:.1e} of the size of the terms"
+    )
+
+
+@check
+def seed_measures(
+    embeddings: Any, seed_id: int, distances: Any, cosines: Any, correlation: Any = None
+) -> str:
+    """Distance and cosine of every token to the seed, with NaN at the seed itself.
+
+    With ``correlation``: also their Pearson r over all tokens but the seed.
+    """
     ref_d, ref_c = _reference_measures(embeddings, int(seed_id))
     d = np.asarray(distances, dtype=np.float64)
     c = np.asarray(cosines, dtype=np.float64)
@@ -140,7 +211,72 @@ def seed_measures(embeddings: Any, seed_id: int, distances: Any, cosines: Any) -
         np.allclose(c[mask], ref_c[mask], atol=1e-5),
         "the cosines are off: divide the dot products by the row norms and the seed's norm",
     )
+    if correlation is not None:
+        r = float(np.corrcoef(ref_d[mask], ref_c[mask])[0, 1])
+        require(
+            not np.isnan(float(correlation)), "the correlation is NaN: leave out the seed's NaN"
+        )
+        require(
+            abs(float(correlation) - r) < 1e-4,
+            f"the correlation of distance and cosine over all tokens should be {r:.4f}",
+        )
+        return f"{len(d):,} distances and cosines, self-match excluded; r = {r:.3f}"
     return f"{len(d):,} distances and cosines, self-match excluded"
+
+
+@check
+def min_max(function: Callable[[Any], Any]) -> str:
+    """min_max scales to [0, 1] and keeps NaN where it was."""
+    values = np.array([2.0, np.nan, 4.0, 6.0, 3.0])
+    result = function(values.copy())
+    require(result is not None, "min_max returns None: fill in its body (it must return the array)")
+    scaled = np.asarray(result, dtype=np.float64)
+    require(scaled.shape == values.shape, "min_max should return one value per input value")
+    require(
+        bool(np.isnan(scaled[1])) and int(np.isnan(scaled).sum()) == 1,
+        "NaN should stay NaN, and only NaN: use np.nanmin and np.nanmax",
+    )
+    require(
+        np.allclose(np.delete(scaled, 1), [0.0, 0.5, 1.0, 0.25]),
+        "the smallest value should become 0 and the largest 1: (values - min) / (max - min)",
+    )
+    return "[2, NaN, 4, 6, 3] -> [0, NaN, 0.5, 1, 0.25]"
+
+
+@check
+def token_groups(
+    embeddings: Any,
+    token_strings: Sequence[str],
+    group_names: Sequence[str],
+    token_norms: Any,
+    groups: Sequence[str],
+) -> str:
+    """Each token's vector norm, and its group by the token string."""
+    matrix = np.asarray(embeddings, dtype=np.float32)
+    norms = np.asarray(token_norms, dtype=np.float64).ravel()
+    require(norms.shape == (len(matrix),), f"one norm per token: expected {len(matrix):,} values")
+    require(
+        np.allclose(norms, np.linalg.norm(matrix, axis=1), rtol=1e-5),
+        "token_norms should be the length of each row (np.linalg.norm with axis=1)",
+    )
+    groups = list(groups)
+    require(groups, "the list of groups is still empty: fill in the loop first")
+    require(
+        len(groups) == len(token_strings),
+        f"one group per token: expected {len(token_strings):,}, got {len(groups):,}",
+    )
+    unknown = set(groups) - set(group_names)
+    require(not unknown, f"use the names in group_names, not {sorted(unknown)[:3]}")
+    for token, group in zip(token_strings, groups):
+        if token.startswith("[") or len(token) == 1:
+            want = group_names[0]
+        elif token.startswith("##") and len(token) == 3:
+            want = group_names[1]
+        else:
+            want = group_names[2]
+        require(group == want, f"the token {token!r} belongs to {want!r}, not {group!r}")
+    counts = {name: groups.count(name) for name in group_names}
+    return ", ".join(f"{name}: {count:,}" for name, count in counts.items())
 
 
 def _check_top(
@@ -160,9 +296,14 @@ def _check_top(
 
 @check
 def top_neighbours(
-    embeddings: Any, seed_id: int, top_by_distance: Any, top_by_cosine: Any, k: int = 10
+    embeddings: Any,
+    seed_id: int,
+    top_by_distance: Any,
+    top_by_cosine: Any,
+    k: int = 10,
+    shared: Any = None,
 ) -> str:
-    """The k nearest tokens by distance and by cosine, the seed excluded."""
+    """The k nearest tokens by distance and by cosine, the seed excluded (and the ids in both)."""
     ref_d, ref_c = _reference_measures(embeddings, int(seed_id))
     by_d = _ids(top_by_distance)
     by_c = _ids(top_by_cosine)
@@ -170,6 +311,11 @@ def top_neighbours(
     sorted_c = -np.sort(-ref_c[~np.isnan(ref_c)])
     _check_top(by_d, ref_d, sorted_d, int(seed_id), k, "distance")
     _check_top(by_c, ref_c, sorted_c, int(seed_id), k, "cosine")
+    if shared is not None:
+        require(
+            {int(i) for i in shared} == set(by_d) & set(by_c),
+            "shared should hold the ids that are in both lists (a set intersection)",
+        )
     return f"top {k} by distance and by cosine, seed excluded ({len(set(by_d) & set(by_c))} shared)"
 
 
@@ -181,6 +327,7 @@ def normalised_rankings(
     top_by_distance: Any,
     top_by_cosine: Any,
     k: int = 10,
+    unit_norms: Any = None,
 ) -> str:
     """Unit rows; after normalising, the top k by distance equals the top k by cosine."""
     raw = np.asarray(embeddings, dtype=np.float32)
@@ -195,6 +342,12 @@ def normalised_rankings(
         np.allclose(unit, raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-5),
         "each normalised row should point in its original row's direction",
     )
+    if unit_norms is not None:
+        given = np.asarray(unit_norms, dtype=np.float64).ravel()
+        require(
+            given.shape == norms.shape and np.allclose(given, norms, atol=1e-6),
+            "unit_norms should be the norm of every row of the normalised matrix (axis=1)",
+        )
     by_d = _ids(top_by_distance)
     by_c = _ids(top_by_cosine)
     ref_d, _ = _reference_measures(unit, int(seed_id))
