@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
-from ml4llm.tokens import encode, single_token_id
+from ml4llm.checks import check, has_blank, require
+from ml4llm.tokens import decode_token, encode, single_token_id, visible
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -35,6 +35,10 @@ def _ids(values: Any) -> np.ndarray:
 def exploration(exploration_table: Callable[..., Any], tokenizer: Any, words: Sequence[str]) -> str:
     """Ids of each word without and with a leading space, encoded one string at a time."""
     table = exploration_table(tokenizer, list(words))
+    require(
+        not has_blank(table),
+        "the table still holds `...`: fill in the blanks of exploration_table first",
+    )
     require(len(table) == len(words), f"one row per word ({len(words)})")
     for k, word in enumerate(words):
         bare = [int(i) for i in table["ids (no space)"].iloc[k]]
@@ -48,12 +52,80 @@ def exploration(exploration_table: Callable[..., Any], tokenizer: Any, words: Se
             spaced == encode(tokenizer, " " + word),
             f"the ids of {word!r} with a leading space are off: encode ' ' + word",
         )
+        for column, ids in [("pieces (no space)", bare), ("pieces (leading space)", spaced)]:
+            require(
+                list(table[column].iloc[k]) == tokenizer.convert_ids_to_tokens(ids),
+                f"{column!r} of {word!r}: the vocabulary entries of the ids "
+                "(tokenizer.convert_ids_to_tokens)",
+            )
     return f"{len(words)} words encoded with and without a leading space"
 
 
 @check
-def quartet_frame(frame: Any, embeddings: Any, tokenizer: Any, words: Sequence[str]) -> str:
-    """A DataFrame of shape (hidden size, 4): one column per word, holding its embedding."""
+def first_entries(
+    tokenizer: Any,
+    ids: Sequence[int],
+    raw: Sequence[str],
+    decoded: Sequence[str],
+    special_tokens: Any = None,
+) -> str:
+    """The raw vocabulary entry and the decoded text (visible spaces) of the first ids."""
+    ids = [int(i) for i in ids]
+    require(len(raw) == len(ids) and len(decoded) == len(ids), f"one entry per id ({len(ids)})")
+    require(
+        list(raw) == tokenizer.convert_ids_to_tokens(ids),
+        "the raw entries should come from tokenizer.convert_ids_to_tokens",
+    )
+    plain = [decode_token(tokenizer, i) for i in ids]
+    shown = [visible(text) for text in plain]
+    require(
+        list(decoded) == shown or list(decoded) != plain,
+        "wrap each decoded text in visible(...) so that spaces show",
+    )
+    require(list(decoded) == shown, "decode each id alone: visible(decode_token(tokenizer, i))")
+    if special_tokens is not None:
+        reference = dict(zip(tokenizer.all_special_tokens, tokenizer.all_special_ids))
+        require(
+            dict(special_tokens) == reference,
+            "special_tokens should map each of tokenizer.all_special_tokens to its id "
+            "(tokenizer.all_special_ids, same order)",
+        )
+    return f"{len(ids)} entries, raw and decoded"
+
+
+@check
+def string_vs_list(tokenizer: Any, king_ids: Any, king_ids_special: Any, pre_split: Any) -> str:
+    """' king' as one string (without and with special tokens) and as a pre-split token."""
+    reference = tokenizer.encode(" king", add_special_tokens=False)
+    got = [int(i) for i in king_ids]
+    require(
+        got != tokenizer.encode("king", add_special_tokens=False) or got == reference,
+        "king_ids: keep the leading space, ' king'",
+    )
+    require(
+        got == reference, f"king_ids should be {reference}: encode ' king' without special tokens"
+    )
+    with_special = tokenizer.encode(" king")
+    require(
+        [int(i) for i in king_ids_special] == with_special,
+        f"king_ids_special should be {with_special}: the same call with the default special tokens",
+    )
+    lookup = tokenizer.convert_tokens_to_ids([" king"])
+    require(
+        [int(i) for i in pre_split] == list(lookup),
+        "pre_split: look ' king' up as a vocabulary entry with convert_tokens_to_ids([' king'])",
+    )
+    return f"{reference} as a string, {list(lookup)} as a pre-split token (unk id {tokenizer.unk_token_id})"
+
+
+@check
+def quartet_frame(
+    frame: Any, embeddings: Any, tokenizer: Any, words: Sequence[str], summary: Any = None
+) -> str:
+    """A DataFrame of shape (hidden size, 4): one column per word, holding its embedding.
+
+    With ``summary``: the frame's ``describe()``.
+    """
     m = np.asarray(embeddings)
     hidden = m.shape[1]
     require(
@@ -71,7 +143,48 @@ def quartet_frame(frame: Any, embeddings: Any, tokenizer: Any, words: Sequence[s
             np.allclose(frame[word].to_numpy(dtype=np.float64), ref, atol=1e-6),
             f"the column {word!r} is not that word's embedding: use single_token_id for the id",
         )
+    if summary is not None:
+        import pandas as pd
+
+        reference = pd.DataFrame(
+            {w: m[single_token_id(tokenizer, w)] for w in words}, columns=list(words)
+        ).describe()
+        require(
+            hasattr(summary, "index") and list(summary.index) == list(reference.index),
+            "the summary should be the DataFrame's describe() (count, mean, std, min, ..., max)",
+        )
+        require(
+            [str(c) for c in summary.columns] == list(words),
+            "the summary should have one column per word: describe() the quartet DataFrame",
+        )
+        require(
+            np.allclose(summary.to_numpy(dtype=np.float64), reference.to_numpy(), rtol=1e-4),
+            "the summary values differ from describe() of the four columns",
+        )
     return f"shape ({hidden}, {len(words)}), one embedding per column"
+
+
+@check
+def unit_rows(embeddings: Any, unit_embeddings: Any) -> str:
+    """Every non-zero row has norm 1 and keeps its direction; zero rows stay zero (no NaN)."""
+    raw = np.asarray(embeddings, dtype=np.float32)
+    require(unit_embeddings is not None, "got None: normalise_rows must return the matrix")
+    unit = np.asarray(unit_embeddings, dtype=np.float32)
+    require(unit.shape == raw.shape, f"keep the shape {raw.shape}, got {unit.shape}")
+    require(
+        not np.isnan(unit).any(),
+        "there are NaN values: a zero row divided by its norm 0 gives NaN, keep such rows at zero",
+    )
+    nonzero = np.linalg.norm(raw, axis=1) > 0
+    require(
+        np.allclose(np.linalg.norm(unit, axis=1)[nonzero], 1, atol=1e-5),
+        "some rows are not unit length: divide each row by its own norm (axis=1, keepdims=True)",
+    )
+    require(
+        np.allclose(unit, _unit(raw), atol=1e-5),
+        "the rows changed direction: divide each row by its norm, nothing else",
+    )
+    return f"{int(nonzero.sum()):,} unit rows"
 
 
 @check
@@ -95,8 +208,15 @@ def cosine_matrix(matrix: Any, embeddings: Any, ids: Sequence[int]) -> str:
 
 
 @check
-def analogy_cosines(embeddings: Any, ids: Sequence[int], cosines: Any) -> str:
-    """Cosine of king - man + woman with every token."""
+def analogy_cosines(embeddings: Any, ids: Sequence[int], cosines: Any, vector: Any = None) -> str:
+    """Cosine of king - man + woman with every token (and, if given, the vector itself)."""
+    if vector is not None:
+        m = np.asarray(embeddings, dtype=np.float32)
+        reference = m[ids[0]] - m[ids[1]] + m[ids[2]]
+        require(
+            np.allclose(np.asarray(vector, dtype=np.float32), reference, atol=1e-5),
+            "the analogy vector should be embeddings[king] - embeddings[man] + embeddings[woman]",
+        )
     ref = _analogy_cosines(embeddings, ids)
     c = np.asarray(cosines, dtype=np.float64)
     require(c.shape == ref.shape, f"one cosine per token ({len(ref):,}), got shape {c.shape}")
@@ -135,6 +255,96 @@ def rankings(
 
 
 @check
+def top_table(
+    table_function: Callable[..., Any], embeddings: Any, tokenizer: Any, ids: Sequence[int]
+) -> str:
+    """top_table gives token, id, cosine and r^2 (squared Pearson r) for each id, by rank."""
+    m = np.asarray(embeddings, dtype=np.float32)
+    vector = m[ids[0]] - m[ids[1]] + m[ids[2]]
+    cosines = _analogy_cosines(m, ids)
+    token_ids = np.argsort(-cosines, kind="stable")[:5]
+    table = table_function(vector, token_ids, cosines)
+    require(table is not None, "top_table returns None: fill in its body (return the DataFrame)")
+    for column in ("token", "id", "cosine", "r^2"):
+        require(column in table, f"the table needs a column named {column!r}")
+    require(len(table) == len(token_ids), f"one row per id ({len(token_ids)})")
+    require(
+        [int(i) for i in table["id"]] == [int(i) for i in token_ids],
+        "the 'id' column should list the ids in the order given",
+    )
+    tokens = [visible(decode_token(tokenizer, int(i))) for i in token_ids]
+    require(list(table["token"]) == tokens, "'token': visible(decode_token(tokenizer, i)) per id")
+    require(
+        np.allclose(table["cosine"].to_numpy(dtype=float), cosines[token_ids], atol=1e-3),
+        "'cosine' should hold cosines[i] for each id",
+    )
+    r = np.array([np.corrcoef(vector, m[i])[0, 1] for i in token_ids])
+    values = table["r^2"].to_numpy(dtype=float)
+    require(
+        not np.allclose(values, r, atol=1e-3) or np.allclose(r, r**2, atol=1e-3),
+        "'r^2' holds r itself: square it",
+    )
+    require(
+        not np.allclose(values, cosines[token_ids] ** 2, atol=1e-3)
+        or np.allclose(r**2, cosines[token_ids] ** 2, atol=1e-3),
+        "'r^2' holds the squared cosine: r comes from np.corrcoef (it centres both vectors)",
+    )
+    require(
+        np.allclose(values, r**2, atol=1e-3),
+        "'r^2' should be the squared Pearson r of the vector and each token's embedding",
+    )
+    require(
+        [int(i) for i in table.index] == list(range(1, len(token_ids) + 1)),
+        "index the rows by rank, starting at 1",
+    )
+    return "token, id, cosine and r^2 for each id, ranked from 1"
+
+
+@check
+def queen_rank(
+    cosines: Any, input_ids: Sequence[int], queen_id: int, rank: int, rank_without: int
+) -> str:
+    """The rank of 'queen' (from 1) among all tokens and without the three input words."""
+    c = np.nan_to_num(np.asarray(cosines, dtype=np.float64), nan=-np.inf)
+    order = np.argsort(-c, kind="stable")
+    full = int(np.flatnonzero(order == int(queen_id))[0]) + 1
+    without = order[~np.isin(order, [int(i) for i in input_ids])]
+    reduced = int(np.flatnonzero(without == int(queen_id))[0]) + 1
+    require(int(rank) != full - 1, "ranks start at 1: add one to the position")
+    require(int(rank) == full, f"'queen' is at rank {full} among all tokens")
+    require(int(rank_without) == reduced, f"'queen' is at rank {reduced} without the input words")
+    return f"'queen' ranks {full} among all tokens, {reduced} without the input words"
+
+
+@check
+def expected_ranks(
+    ranks: Any, analogies: Sequence[Any], embeddings: Any, tokenizer: Any, k: int
+) -> str:
+    """For each analogy: the rank (from 1) of each expected word in the top k, None if absent."""
+    require(len(ranks) > 0, "still empty: fill in the loop over the analogies first")
+    found = 0
+    for start, subtract, add, expected in analogies:
+        key = (start, subtract, add)
+        require(key in ranks, f"no entry for {key}: key the dict by (start, subtract, add)")
+        ids = [single_token_id(tokenizer, w) for w in key]
+        cosines = _analogy_cosines(embeddings, ids)
+        order = np.argsort(-cosines, kind="stable")
+        top = order[~np.isin(order, ids)][:k].tolist()
+        for word in expected:
+            require(word in ranks[key], f"{key}: give a rank for {word!r}")
+            word_id = single_token_id(tokenizer, word)
+            want = top.index(word_id) + 1 if word_id in top else None
+            got = ranks[key][word]
+            require(
+                (got is None and want is None) or (got is not None and int(got) == want),
+                f"{key}: {word!r} should be "
+                + (f"at rank {want} (ranks start at 1)" if want else f"None (not in the top {k})"),
+            )
+            found += want is not None
+    return f"{len(analogies)} analogies; {found} expected answers in the top {k}"
+
+
+@check
 def analogy_function(analogy: Callable[..., Any], embeddings: Any, tokenizer: Any) -> str:
     """``analogy`` returns the top k without the inputs and raises ValueError for a split word."""
     words = ("king", "man", "woman")
@@ -145,7 +355,8 @@ def analogy_function(analogy: Callable[..., Any], embeddings: Any, tokenizer: An
     best = np.sort(ref)[::-1][:k]
     with contextlib.redirect_stdout(io.StringIO()):  # the function's own printing
         table = analogy(*words, k=k)
-    require(table is not None and "id" in table, "return the table (with its 'id' column)")
+    require(table is not None, "analogy returns None: fill in its body (it must return the table)")
+    require("id" in table, "return the table (with its 'id' column)")
     got = _ids(table["id"])
     require(len(got) == k, f"analogy(..., k={k}) should give {k} rows, got {len(got)}")
     require(not set(ids) & set(got.tolist()), "leave the three input words out of the result")
