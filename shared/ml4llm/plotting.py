@@ -52,7 +52,7 @@ def _ellipsis_hint(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
     """IPython handler: point at the blank when an error comes from a value that is still `...`."""
-    if "ellipsis" in str(value):
+    if "ellipsis" in str(value).lower():
         print(
             "This cell uses a value that is still `...`: fill in the blank(s) of this part first "
             "(look for `...` in the cells above)."
@@ -96,7 +96,8 @@ def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Gen
         except ImportError:
             pass
         shell.set_custom_exc(
-            (TypeError, AttributeError, ValueError, IndexError, NameError), _ellipsis_hint
+            (TypeError, AttributeError, ValueError, IndexError, KeyError, NameError),
+            _ellipsis_hint,
         )
     return seed_everything(seed)
 
