@@ -6,6 +6,7 @@ os.environ["ML4LLM_PROFILE"] = "offline"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ml4llm.checks import proj07 as check  # noqa: E402
@@ -40,6 +41,37 @@ def gpt2_encoding():
     return tiktoken_encoding("gpt2")
 
 
+def test_vocab_sizes(cl100k, gpt2_tokenizer, capsys):
+    assert check.vocab_sizes(cl100k, gpt2_tokenizer, cl100k.n_vocab, len(gpt2_tokenizer))
+    out = capsys.readouterr().out
+    assert "PASS vocab_sizes" in out and "100,277" in out and "50,257" in out
+
+    assert not check.vocab_sizes(cl100k, gpt2_tokenizer, cl100k.max_token_value, 50257)
+    assert "n_vocab" in capsys.readouterr().out
+
+    assert not check.vocab_sizes(cl100k, gpt2_tokenizer, cl100k.n_vocab, 50256)
+    assert "len(gpt2_tokenizer)" in capsys.readouterr().out
+
+    assert not check.vocab_sizes(cl100k, gpt2_tokenizer, ..., 50257)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_same_gpt2_ids(gpt2_tokenizer, gpt2_encoding, cl100k, capsys):
+    hf = gpt2_tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
+    tiktoken_ids = gpt2_encoding.encode(SENTENCE)
+    assert check.same_gpt2_ids(SENTENCE, gpt2_tokenizer, tiktoken_ids, hf)
+    assert "PASS same_gpt2_ids" in capsys.readouterr().out
+
+    assert not check.same_gpt2_ids(SENTENCE, gpt2_tokenizer, cl100k.encode(SENTENCE), hf)
+    assert "gpt2_encoding.encode" in capsys.readouterr().out
+
+    assert not check.same_gpt2_ids(SENTENCE, gpt2_tokenizer, tiktoken_ids, [50256, *hf])
+    assert "without special tokens" in capsys.readouterr().out
+
+    assert not check.same_gpt2_ids(SENTENCE, gpt2_tokenizer, ..., hf)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
 def test_byte_lengths(cl100k, capsys):
     lengths, missing = check.reference_byte_lengths(cl100k)
     assert check.byte_lengths(cl100k, lengths, missing)
@@ -62,6 +94,9 @@ def test_byte_lengths(cl100k, capsys):
 
     assert not check.byte_lengths(cl100k, lengths[:-1], missing)
     assert "one length per id" in capsys.readouterr().out
+
+    assert not check.byte_lengths(cl100k, np.zeros_like(lengths), [])  # the loop not filled in
+    assert "fill in the loop first" in capsys.readouterr().out
 
     assert not check.byte_lengths(cl100k, ..., missing)
     assert "fill in the blank first" in capsys.readouterr().out
@@ -125,7 +160,57 @@ def test_book_counts(gpt2_tokenizer, cl100k, capsys):
     assert not check.book_counts(BOOKS, gpt2_tokenizer, cl100k, with_special, gpt4_counts)
     assert "special tokens" in capsys.readouterr().out
 
+    assert not check.book_counts(BOOKS, gpt2_tokenizer, cl100k, [], [])
+    assert "fill in the loop first" in capsys.readouterr().out
+
     assert not check.book_counts(BOOKS, gpt2_tokenizer, cl100k, gpt2_counts, [...] * 2)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def solution_book_table(gpt2_tokenizer, cl100k):
+    gpt2 = counts_of(BOOKS, lambda t: gpt2_tokenizer(t, add_special_tokens=False)["input_ids"])
+    gpt4 = counts_of(BOOKS, lambda t: cl100k.encode(t, disallowed_special=()))
+    n_bytes = [len(t.encode("utf-8")) for t in BOOKS.values()]
+    return pd.DataFrame(
+        {
+            "bytes": n_bytes,
+            "GPT-2 tokens": gpt2,
+            "GPT-4 tokens": gpt4,
+            "GPT-2 bytes/token": np.array(n_bytes) / np.array(gpt2),
+            "GPT-4 bytes/token": np.array(n_bytes) / np.array(gpt4),
+            "GPT-4 / GPT-2": np.array(gpt4) / np.array(gpt2),
+        },
+        index=list(BOOKS),
+    )
+
+
+def test_book_table(gpt2_tokenizer, cl100k, capsys):
+    table = solution_book_table(gpt2_tokenizer, cl100k)
+    assert check.book_table(BOOKS, gpt2_tokenizer, cl100k, table)
+    assert "PASS book_table" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["GPT-2 bytes/token"] = wrong["GPT-2 tokens"] / wrong["bytes"]  # upside down
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, wrong)
+    assert "'GPT-2 bytes/token'" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["bytes"] = [len(t) for t in BOOKS.values()] + np.array([0, 1])  # not the UTF-8 bytes
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, wrong)
+    assert "bytes column" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["GPT-4 / GPT-2"] = 1 / wrong["GPT-4 / GPT-2"]
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, wrong)
+    assert "'GPT-4 / GPT-2'" in capsys.readouterr().out
+
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, table.reset_index(drop=True))
+    assert "indexed by the titles" in capsys.readouterr().out
+
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, table.drop(columns="GPT-4 / GPT-2"))
+    assert "column named" in capsys.readouterr().out
+
+    assert not check.book_table(BOOKS, gpt2_tokenizer, cl100k, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
@@ -150,6 +235,22 @@ def test_round_trip(gpt2_tokenizer, cl100k, capsys):
 
     assert not check.round_trip(SENTENCE, gpt2_tokenizer, cl100k, gpt2_to_gpt4, blank)
     assert "returns None" in capsys.readouterr().out
+
+
+def test_demo_ids(gpt2_tokenizer, cl100k, capsys):
+    gpt2_ids = gpt2_tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
+    gpt4_ids = cl100k.encode(SENTENCE)
+    assert check.demo_ids(SENTENCE, gpt2_tokenizer, cl100k, gpt2_ids, gpt4_ids, gpt2_ids)
+    assert "PASS demo_ids" in capsys.readouterr().out
+
+    assert not check.demo_ids(SENTENCE, gpt2_tokenizer, cl100k, gpt2_ids, gpt2_ids, gpt2_ids)
+    assert "gpt4_ids" in capsys.readouterr().out
+
+    assert not check.demo_ids(SENTENCE, gpt2_tokenizer, cl100k, gpt2_ids, gpt4_ids, None)
+    assert "gpt2_back" in capsys.readouterr().out
+
+    assert not check.demo_ids(SENTENCE, gpt2_tokenizer, cl100k, ..., gpt4_ids, gpt2_ids)
+    assert "fill in the blank first" in capsys.readouterr().out
 
 
 def test_bert_specials(bert_tokenizer, capsys):
@@ -182,6 +283,9 @@ def test_bert_byte_lengths(bert_tokenizer, capsys):
     assert not check.bert_byte_lengths(bert_tokenizer, everything)
     assert "[unused...]" in capsys.readouterr().out
 
+    assert not check.bert_byte_lengths(bert_tokenizer, np.array([]))
+    assert "fill in the loop first" in capsys.readouterr().out
+
     assert not check.bert_byte_lengths(bert_tokenizer, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
@@ -195,7 +299,65 @@ def test_bert_book_counts(bert_tokenizer, capsys):
     assert not check.bert_book_counts(BOOKS, bert_tokenizer, with_special)
     assert "add_special_tokens=False" in capsys.readouterr().out
 
+    assert not check.bert_book_counts(BOOKS, bert_tokenizer, [])
+    assert "fill in the loop first" in capsys.readouterr().out
+
     assert not check.bert_book_counts(BOOKS, bert_tokenizer, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_bert_table(gpt2_tokenizer, bert_tokenizer, capsys):
+    gpt2 = counts_of(BOOKS, lambda t: gpt2_tokenizer(t, add_special_tokens=False)["input_ids"])
+    bert = counts_of(BOOKS, lambda t: bert_tokenizer(t, add_special_tokens=False)["input_ids"])
+    n_bytes = [len(t.encode("utf-8")) for t in BOOKS.values()]
+    table = pd.DataFrame(
+        {
+            "bytes": n_bytes,
+            "GPT-2 tokens": gpt2,
+            "BERT tokens": bert,
+            "GPT-2 bytes/token": np.array(n_bytes) / np.array(gpt2),
+            "BERT bytes/token": np.array(n_bytes) / np.array(bert),
+        },
+        index=list(BOOKS),
+    )
+    n_fewer = int((np.array(bert) < np.array(gpt2)).sum())
+    assert check.bert_table(BOOKS, gpt2_tokenizer, bert_tokenizer, table, n_fewer)
+    assert "PASS bert_table" in capsys.readouterr().out
+
+    fewer_or_equal = int((np.array(bert) <= np.array(gpt2)).sum()) + 1
+    assert not check.bert_table(BOOKS, gpt2_tokenizer, bert_tokenizer, table, fewer_or_equal)
+    assert "count the True values" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["BERT tokens"] = wrong["BERT tokens"] + 2  # [CLS] and [SEP] counted
+    assert not check.bert_table(BOOKS, gpt2_tokenizer, bert_tokenizer, wrong, n_fewer)
+    assert "BERT tokens" in capsys.readouterr().out
+
+    wrong = table.copy()
+    wrong["BERT bytes/token"] = wrong["GPT-2 bytes/token"]
+    assert not check.bert_table(BOOKS, gpt2_tokenizer, bert_tokenizer, wrong, n_fewer)
+    assert "'BERT bytes/token'" in capsys.readouterr().out
+
+    assert not check.bert_table(BOOKS, gpt2_tokenizer, bert_tokenizer, table, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_bert_demo_ids(gpt2_tokenizer, bert_tokenizer, capsys):
+    bert_ids = bert_tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
+    text = bert_tokenizer.decode(bert_ids, clean_up_tokenization_spaces=False)
+    back = gpt2_tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert check.bert_demo_ids(SENTENCE, gpt2_tokenizer, bert_tokenizer, bert_ids, back)
+    assert "PASS bert_demo_ids" in capsys.readouterr().out
+
+    with_special = bert_tokenizer(SENTENCE)["input_ids"]
+    assert not check.bert_demo_ids(SENTENCE, gpt2_tokenizer, bert_tokenizer, with_special, back)
+    assert "[CLS]/[SEP]" in capsys.readouterr().out
+
+    original = gpt2_tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
+    assert not check.bert_demo_ids(SENTENCE, gpt2_tokenizer, bert_tokenizer, bert_ids, original)
+    assert "bert_to_gpt2" in capsys.readouterr().out
+
+    assert not check.bert_demo_ids(SENTENCE, gpt2_tokenizer, bert_tokenizer, bert_ids, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 

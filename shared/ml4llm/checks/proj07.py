@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ml4llm.checks import check, require
 
@@ -45,6 +46,39 @@ def _ints(values: Any) -> list[int]:
 
 
 @check
+def vocab_sizes(cl100k: Any, gpt2_tokenizer: Any, cl100k_size: int, gpt2_size: int) -> str:
+    """The number of ids of cl100k (``n_vocab``) and of the GPT-2 tokenizer (``len``)."""
+    require(
+        int(cl100k_size) == cl100k.n_vocab,
+        f"cl100k has {cl100k.n_vocab:,} ids, not {int(cl100k_size):,}: use its n_vocab "
+        "(max_token_value is the largest id, one less)",
+    )
+    require(
+        int(gpt2_size) == len(gpt2_tokenizer),
+        f"the GPT-2 tokenizer has {len(gpt2_tokenizer):,} ids, not {int(gpt2_size):,}: use "
+        "len(gpt2_tokenizer)",
+    )
+    return f"cl100k {cl100k.n_vocab:,} ids, GPT-2 {len(gpt2_tokenizer):,}"
+
+
+@check
+def same_gpt2_ids(
+    sentence: str, gpt2_tokenizer: Any, tiktoken_ids: Sequence[int], hf_ids: Sequence[int]
+) -> str:
+    """tiktoken's gpt2 encoding and the Hugging Face tokenizer give the sentence the same ids."""
+    want = gpt2_tokenizer(sentence, add_special_tokens=False)["input_ids"]
+    require(
+        _ints(hf_ids) == want,
+        "hf_ids should be the Hugging Face tokenizer's ids of the sentence, without special tokens",
+    )
+    require(
+        _ints(tiktoken_ids) == want,
+        "tiktoken_ids should be gpt2_encoding.encode(sentence): the same ids as Hugging Face",
+    )
+    return f"both give the same {len(want)} ids"
+
+
+@check
 def byte_lengths(encoding: Any, lengths: Any, missing: Sequence[int]) -> str:
     """Bytes of every id's token (``decode_single_token_bytes``) and the ids that cannot be decoded."""
     want_lengths, want_missing = reference_byte_lengths(encoding)
@@ -52,6 +86,10 @@ def byte_lengths(encoding: Any, lengths: Any, missing: Sequence[int]) -> str:
     require(
         lengths.shape == (encoding.n_vocab,),
         f"one length per id: expected {encoding.n_vocab:,} entries (encoding.n_vocab), got {lengths.shape}",
+    )
+    require(
+        lengths.any() or len(missing) > 0,
+        "the lengths are still all zeros and no id is missing: fill in the loop first",
     )
     require(
         sorted(_ints(missing)) == want_missing,
@@ -132,6 +170,10 @@ def book_counts(
 ) -> str:
     """Tokens per book under GPT-2 and cl100k; cl100k needs fewer for every book."""
     n = len(book_texts)
+    require(
+        len(gpt2_counts) > 0 or len(gpt4_counts) > 0,
+        "the count lists are still empty: fill in the loop first",
+    )
     require(len(gpt2_counts) == n and len(gpt4_counts) == n, f"one count per book ({n})")
     # Re-encoding every book would double the cost: check the shortest one exactly.
     k, text = _shortest(book_texts)
@@ -157,6 +199,70 @@ def book_counts(
     )
     saving = 1 - sum(map(int, gpt4_counts)) / sum(map(int, gpt2_counts))
     return f"cl100k needs fewer tokens for all {n} books ({saving:.0%} fewer in total)"
+
+
+def _table_columns(
+    table: Any, book_texts: Mapping[str, str], columns: Sequence[str], what: str
+) -> dict[str, np.ndarray]:
+    require(isinstance(table, pd.DataFrame), f"build one DataFrame: {what}")
+    for column in columns:
+        require(column in table.columns, f"the table needs a column named {column!r}")
+    require(
+        list(table.index) == list(book_texts),
+        f"one row per book in order, indexed by the titles (expected {len(book_texts)} rows)",
+    )
+    return {column: np.asarray(table[column], dtype=float) for column in columns}
+
+
+def _check_bytes_per_token(
+    values: dict[str, np.ndarray], book_texts: Mapping[str, str], names: Sequence[str]
+) -> None:
+    want_bytes = np.array([len(t.encode("utf-8")) for t in book_texts.values()])
+    require(
+        np.array_equal(values["bytes"], want_bytes),
+        "the bytes column is off: len(text.encode('utf-8')) of each book",
+    )
+    for name in names:
+        require(
+            np.allclose(values[f"{name} bytes/token"], want_bytes / values[f"{name} tokens"]),
+            f"'{name} bytes/token' should be each book's bytes / its {name} tokens",
+        )
+
+
+@check
+def book_table(book_texts: Mapping[str, str], gpt2_tokenizer: Any, cl100k: Any, table: Any) -> str:
+    """Bytes, tokens under both tokenizers, mean bytes per token and the GPT-4 / GPT-2 ratio."""
+    columns = [
+        "bytes",
+        "GPT-2 tokens",
+        "GPT-4 tokens",
+        "GPT-2 bytes/token",
+        "GPT-4 bytes/token",
+        "GPT-4 / GPT-2",
+    ]
+    values = _table_columns(table, book_texts, columns, "one row per book")
+    # Re-encoding every book would double the cost: check the token counts of the shortest one.
+    k, text = _shortest(book_texts)
+    want_gpt2 = len(gpt2_tokenizer(text, add_special_tokens=False)["input_ids"])
+    want_gpt4 = len(cl100k.encode(text, disallowed_special=()))
+    require(
+        values["GPT-2 tokens"][k] == want_gpt2 and values["GPT-4 tokens"][k] == want_gpt4,
+        f"book {k} has {want_gpt2} GPT-2 and {want_gpt4} GPT-4 tokens: use the Part 3 count lists",
+    )
+    _check_bytes_per_token(values, book_texts, ["GPT-2", "GPT-4"])
+    require(
+        np.allclose(values["GPT-4 / GPT-2"], values["GPT-4 tokens"] / values["GPT-2 tokens"]),
+        "'GPT-4 / GPT-2' should be GPT-4 tokens / GPT-2 tokens",
+    )
+    require(
+        np.all(values["GPT-4 / GPT-2"] < 1),
+        "cl100k should need fewer tokens than GPT-2 for every book",
+    )
+    gpt2_bpt, gpt4_bpt = values["GPT-2 bytes/token"], values["GPT-4 bytes/token"]
+    return (
+        f"mean bytes per token: GPT-2 {gpt2_bpt.min():.2f}-{gpt2_bpt.max():.2f}, GPT-4 "
+        f"{gpt4_bpt.min():.2f}-{gpt4_bpt.max():.2f}"
+    )
 
 
 def _call(func: Callable[[list[int]], Any], ids: list[int], name: str) -> list[int]:
@@ -194,6 +300,33 @@ def round_trip(
 
 
 @check
+def demo_ids(
+    sentence: str,
+    gpt2_tokenizer: Any,
+    cl100k: Any,
+    gpt2_ids: Sequence[int],
+    gpt4_ids: Sequence[int],
+    gpt2_back: Sequence[int],
+) -> str:
+    """The sentence's GPT-2 ids, their GPT-4 translation and the translation back."""
+    want_gpt2 = gpt2_tokenizer(sentence, add_special_tokens=False)["input_ids"]
+    want_gpt4 = cl100k.encode(sentence, disallowed_special=())
+    require(
+        _ints(gpt2_ids) == want_gpt2,
+        "gpt2_ids should be the sentence's GPT-2 ids, without special tokens",
+    )
+    require(
+        gpt4_ids is not None and _ints(gpt4_ids) == want_gpt4,
+        "gpt4_ids should be gpt2_to_gpt4(gpt2_ids): cl100k's ids of the sentence",
+    )
+    require(
+        gpt2_back is not None and _ints(gpt2_back) == want_gpt2,
+        "gpt2_back should be gpt4_to_gpt2(gpt4_ids): the same ids as gpt2_ids",
+    )
+    return f"{len(want_gpt2)} GPT-2 ids -> {len(want_gpt4)} GPT-4 ids -> the same GPT-2 ids"
+
+
+@check
 def bert_specials(
     phrase: str, bert_tokenizer: Any, with_special: Sequence[int], without_special: Sequence[int]
 ) -> str:
@@ -213,6 +346,7 @@ def bert_byte_lengths(bert_tokenizer: Any, lengths: Any) -> str:
     """UTF-8 bytes per WordPiece entry, '##' removed, special and [unused...] tokens left out."""
     want = reference_wordpiece_lengths(bert_tokenizer)
     lengths = np.asarray(lengths)
+    require(len(lengths) > 0, "the list of lengths is still empty: fill in the loop first")
     require(
         len(lengths) == len(want),
         f"expected {len(want):,} lengths (all {len(bert_tokenizer):,} entries minus the special "
@@ -231,6 +365,7 @@ def bert_book_counts(
 ) -> str:
     """BERT tokens per book, without [CLS] and [SEP]."""
     n = len(book_texts)
+    require(len(bert_counts) > 0, "the count list is still empty: fill in the loop first")
     require(len(bert_counts) == n, f"one count per book ({n})")
     k, text = _shortest(book_texts)
     want = len(bert_tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -239,6 +374,64 @@ def bert_book_counts(
         f"BERT count of book {k} should be {want}: encode with add_special_tokens=False",
     )
     return f"{n} books, {sum(map(int, bert_counts)):,} BERT tokens in all"
+
+
+@check
+def bert_table(
+    book_texts: Mapping[str, str],
+    gpt2_tokenizer: Any,
+    bert_tokenizer: Any,
+    table: Any,
+    n_fewer: int,
+) -> str:
+    """Bytes, GPT-2 and BERT tokens and mean bytes per token per book, and how many books BERT
+    encodes in fewer tokens than GPT-2."""
+    columns = ["bytes", "GPT-2 tokens", "BERT tokens", "GPT-2 bytes/token", "BERT bytes/token"]
+    values = _table_columns(table, book_texts, columns, "one row per book")
+    k, text = _shortest(book_texts)
+    want_gpt2 = len(gpt2_tokenizer(text, add_special_tokens=False)["input_ids"])
+    want_bert = len(bert_tokenizer(text, add_special_tokens=False)["input_ids"])
+    require(
+        values["GPT-2 tokens"][k] == want_gpt2 and values["BERT tokens"][k] == want_bert,
+        f"book {k} has {want_gpt2} GPT-2 and {want_bert} BERT tokens: use the count lists",
+    )
+    _check_bytes_per_token(values, book_texts, ["GPT-2", "BERT"])
+    want_fewer = int((values["BERT tokens"] < values["GPT-2 tokens"]).sum())
+    require(
+        int(n_fewer) == want_fewer,
+        f"BERT needs fewer tokens than GPT-2 for {want_fewer} books, not {int(n_fewer)}: compare "
+        "the two count lists book by book and count the True values",
+    )
+    return f"BERT needs fewer tokens than GPT-2 for {want_fewer} of {len(book_texts)} books"
+
+
+@check
+def bert_demo_ids(
+    sentence: str,
+    gpt2_tokenizer: Any,
+    bert_tokenizer: Any,
+    bert_ids: Sequence[int],
+    gpt2_via_bert: Sequence[int],
+) -> str:
+    """The sentence translated from GPT-2 to BERT ids, and back to GPT-2 ids."""
+    want_bert = bert_tokenizer(sentence, add_special_tokens=False)["input_ids"]
+    require(
+        bert_ids is not None and _ints(bert_ids) == want_bert,
+        "bert_ids should be gpt2_to_bert(gpt2_ids): BERT's ids of the sentence, without "
+        "[CLS]/[SEP]",
+    )
+    allowed = [
+        gpt2_tokenizer(
+            bert_tokenizer.decode(want_bert, clean_up_tokenization_spaces=clean),
+            add_special_tokens=False,
+        )["input_ids"]
+        for clean in (False, True)
+    ]
+    require(
+        gpt2_via_bert is not None and _ints(gpt2_via_bert) in allowed,
+        "gpt2_via_bert should be bert_to_gpt2(bert_ids)",
+    )
+    return f"{len(want_bert)} BERT ids; back in GPT-2: {len(gpt2_via_bert)} ids"
 
 
 @check
