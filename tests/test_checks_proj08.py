@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from ml4llm.checks import proj08 as check
 from ml4llm.models import free, input_embeddings, load_model, load_tokenizer
+from ml4llm.tokens import single_token_id
 
 STRIDE = 40  # about 760 BERT rows: the same code as the notebook, small enough for a test
 BLOCK = 200
@@ -83,26 +84,26 @@ def test_all_pairs(bert, capsys):
     rows = emb[::STRIDE]
     unit = F.normalize(torch.from_numpy(rows), dim=1)
     values, diagonal = upper_triangle_cosines(unit, BLOCK)
-    assert check.all_pairs(rows, values, diagonal)
+    assert check.all_pairs(emb, STRIDE, rows, values, diagonal)
     assert "PASS all_pairs" in capsys.readouterr().out
 
     # the diagonal collected with the pairs
     n = rows.shape[0]
     full = (unit @ unit.T).numpy()
     i, j = np.triu_indices(n, k=0)
-    assert not check.all_pairs(rows, full[i, j], diagonal)
+    assert not check.all_pairs(emb, STRIDE, rows, full[i, j], diagonal)
     assert "diagonal too" in capsys.readouterr().out
     # every entry of every block, not just the upper triangle
-    assert not check.all_pairs(rows, full.ravel(), diagonal)
+    assert not check.all_pairs(emb, STRIDE, rows, full.ravel(), diagonal)
     assert "only the upper triangle" in capsys.readouterr().out
     # rows not normalised: the block diagonal is the squared norm, not 1
     raw = torch.from_numpy(rows)
     raw_values, raw_diagonal = upper_triangle_cosines(raw, BLOCK)
-    assert not check.all_pairs(rows, raw_values, raw_diagonal)
+    assert not check.all_pairs(emb, STRIDE, rows, raw_values, raw_diagonal)
     assert "normalise every row" in capsys.readouterr().out
     # right count, wrong order: the lower triangle row by row
     lower_i, lower_j = np.tril_indices(n, k=-1)
-    assert not check.all_pairs(rows, full[lower_i, lower_j], diagonal)
+    assert not check.all_pairs(emb, STRIDE, rows, full[lower_i, lower_j], diagonal)
     assert "np.triu_indices order" in capsys.readouterr().out
     # each block only against itself: too few pairs
     short, short_diag = [], []
@@ -111,11 +112,19 @@ def test_all_pairs(bert, capsys):
         bi, bj = np.triu_indices(block.shape[0], k=1)
         short.append(block[bi, bj])
         short_diag.append(np.diag(block))
-    assert not check.all_pairs(rows, np.concatenate(short), np.concatenate(short_diag))
+    assert not check.all_pairs(emb, STRIDE, rows, np.concatenate(short), np.concatenate(short_diag))
     assert "expected n(n-1)/2" in capsys.readouterr().out
 
-    assert not check.all_pairs(rows, ..., diagonal)
+    assert not check.all_pairs(emb, STRIDE, rows, ..., diagonal)
     assert "fill in the blank first" in capsys.readouterr().out
+    # the loop of the function not filled in yet: nothing collected
+    assert not check.all_pairs(emb, STRIDE, rows, np.array([]), np.array([]))
+    assert "still empty" in capsys.readouterr().out
+    # every 40th row starting from row 1, or another stride
+    assert not check.all_pairs(emb, STRIDE, emb[1::STRIDE], values, diagonal)
+    assert "embeddings[::stride] starts at row 0" in capsys.readouterr().out
+    assert not check.all_pairs(emb, STRIDE, emb[:: STRIDE + 1], values, diagonal)
+    assert "the kept rows should have shape" in capsys.readouterr().out
 
 
 def test_correlations(bert, capsys):
@@ -123,7 +132,7 @@ def test_correlations(bert, capsys):
     rows = emb[::STRIDE]
     centred = rows - rows.mean(axis=1, keepdims=True)
     r, r_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(centred), dim=1), BLOCK)
-    assert check.correlations(rows, r, r_diag)
+    assert check.correlations(emb, STRIDE, r, r_diag)
     assert "PASS correlations" in capsys.readouterr().out
     # the reference really is Pearson r
     i, j = 3, 17
@@ -133,14 +142,14 @@ def test_correlations(bert, capsys):
 
     # forgot to centre: plain cosines
     cos, cos_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(rows), dim=1), BLOCK)
-    assert not check.correlations(rows, cos, cos_diag)
+    assert not check.correlations(emb, STRIDE, cos, cos_diag)
     assert "subtract each row's mean" in capsys.readouterr().out
     # centred over the wrong axis (each dimension's mean over tokens)
     wrong = rows - rows.mean(axis=0, keepdims=True)
     w, w_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(wrong), dim=1), BLOCK)
-    assert not check.correlations(rows, w, w_diag)
+    assert not check.correlations(emb, STRIDE, w, w_diag)
     assert "FAIL correlations" in capsys.readouterr().out
-    assert not check.correlations(rows, r, ...)
+    assert not check.correlations(emb, STRIDE, r, ...)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
@@ -168,34 +177,280 @@ def test_unused_tokens(bert, capsys):
     assert "fill in the blank first" in capsys.readouterr().out
 
 
-def test_set_summary(bert, capsys):
+def test_set_summaries(bert, capsys):
     emb, tokenizer = bert
     _, ids, cos = unused_solution(emb, tokenizer)
-    summary = describe(emb, ids, cos)
-    assert check.set_summary(emb, ids, cos, summary)
-    assert "PASS set_summary" in capsys.readouterr().out
+    other = np.arange(5000, 5000 + len(ids))
+    unit = F.normalize(torch.from_numpy(emb[other]), dim=1)
+    other_cos = (unit @ unit.T).numpy()
+    sets = {"unused": (ids, cos), "ordinary": (other, other_cos)}
+    description = {name: describe(emb, i, c) for name, (i, c) in sets.items()}
+    assert check.set_summaries(emb, sets, description)
+    out = capsys.readouterr().out
+    assert "PASS set_summaries: unused: 994 tokens" in out and "ordinary: 994 tokens" in out
 
-    with_diagonal = dict(summary, **{"mean off-diagonal": cos.mean()})
-    assert not check.set_summary(emb, ids, cos, with_diagonal)
-    assert "leave out the diagonal" in capsys.readouterr().out
-    unit_norms = dict(summary, **{"mean norm": 1.0})
-    assert not check.set_summary(emb, ids, cos, unit_norms)
+    summary = description["unused"]
+    with_diagonal = dict(description, unused=dict(summary, **{"mean off-diagonal": cos.mean()}))
+    assert not check.set_summaries(emb, sets, with_diagonal)
+    out = capsys.readouterr().out
+    assert "FAIL set_summaries: unused: 'mean off-diagonal'" in out
+    assert "leave out the diagonal" in out
+    unit_norms = dict(description, ordinary=dict(description["ordinary"], **{"mean norm": 1.0}))
+    assert not check.set_summaries(emb, sets, unit_norms)
     assert "before normalising" in capsys.readouterr().out
-    missing = {k: v for k, v in summary.items() if k != "sd of norms"}
-    assert not check.set_summary(emb, ids, cos, missing)
+    missing = dict(description, unused={k: v for k, v in summary.items() if k != "sd of norms"})
+    assert not check.set_summaries(emb, sets, missing)
     assert "lacks" in capsys.readouterr().out
-    assert not check.set_summary(emb, ids, cos, dict(summary, **{"mean norm": ...}))
+    assert not check.set_summaries(emb, sets, {"unused": summary})
+    assert "no entry for 'ordinary'" in capsys.readouterr().out
+    # the loop not filled in yet
+    assert not check.set_summaries(emb, sets, {})
+    assert "description is still empty" in capsys.readouterr().out
+    assert not check.set_summaries(emb, {"unused": (ids, ...)}, description)
     assert "fill in the blank first" in capsys.readouterr().out
 
 
 def test_row_means(bert, capsys):
     emb, _ = bert
     rows = emb[::STRIDE]
-    assert check.row_means(rows, rows.mean(axis=1), np.abs(rows).mean(axis=1))
+    assert check.row_means(emb, STRIDE, rows.mean(axis=1), np.abs(rows).mean(axis=1))
     assert "PASS row_means" in capsys.readouterr().out
-    assert not check.row_means(rows, rows.mean(axis=0), np.abs(rows).mean(axis=1))
+    assert not check.row_means(emb, STRIDE, rows.mean(axis=0), np.abs(rows).mean(axis=1))
     assert "axis=1" in capsys.readouterr().out
-    assert not check.row_means(rows, rows.mean(axis=1), np.abs(rows.mean(axis=1)))
+    assert not check.row_means(emb, STRIDE, rows.mean(axis=1), np.abs(rows.mean(axis=1)))
     assert "absolute values" in capsys.readouterr().out
-    assert not check.row_means(rows, ..., np.abs(rows).mean(axis=1))
+    assert not check.row_means(emb, STRIDE, ..., np.abs(rows).mean(axis=1))
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_word_vectors(bert, capsys):
+    emb, tokenizer = bert
+    hello, world = single_token_id(tokenizer, "hello"), single_token_id(tokenizer, "world")
+    assert check.word_vectors(tokenizer, emb, hello, world, emb[hello], emb[world])
+    assert f"PASS word_vectors: ids {hello} and {world}" in capsys.readouterr().out
+    # the ids of the encoding with [CLS] first
+    cls_first = tokenizer("hello")["input_ids"][0]
+    assert not check.word_vectors(tokenizer, emb, cls_first, world, emb[cls_first], emb[world])
+    assert "'hello' is token" in capsys.readouterr().out
+    # a column instead of a row
+    assert not check.word_vectors(tokenizer, emb, hello, world, emb[hello], emb[:, 0])
+    assert "should hold" in capsys.readouterr().out
+    assert not check.word_vectors(tokenizer, emb, hello, world, emb[hello], ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_matrix_image(bert, capsys):
+    emb, _ = bert
+    k = emb.shape[0] // 1000
+    shown = emb[::k].T
+    limit = np.percentile(np.abs(shown), 99)
+    assert check.matrix_image(emb, 1000, shown, limit)
+    assert f"PASS matrix_image: {emb.shape[1]} dimensions x {shown.shape[1]} tokens" in (
+        capsys.readouterr().out
+    )
+    assert not check.matrix_image(emb, 1000, emb[::k], limit)
+    assert "transpose" in capsys.readouterr().out
+    assert not check.matrix_image(emb, 1000, emb[::3].T, limit)
+    assert "far from image_tokens" in capsys.readouterr().out
+    assert not check.matrix_image(emb, 1000, emb[1::k].T, limit)
+    assert "not every" in capsys.readouterr().out
+    assert not check.matrix_image(emb, 1000, shown, np.abs(shown).max())
+    assert "99th percentile" in capsys.readouterr().out
+    assert not check.matrix_image(emb, 1000, shown, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_demo_vectors_and_cosine(capsys):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=100)
+    y = x + rng.normal(size=100)
+    assert check.demo_vectors(x, y)
+    assert "PASS demo_vectors" in capsys.readouterr().out
+    assert not check.demo_vectors(x, x)
+    assert "add noise" in capsys.readouterr().out
+    assert not check.demo_vectors(x, x + rng.normal(scale=5.0, size=100))
+    assert "standard normal noise" in capsys.readouterr().out
+    assert not check.demo_vectors(x, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    cos = np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y))
+    cos_torch = F.cosine_similarity(torch.tensor(x), torch.tensor(y), dim=0).item()
+    assert check.demo_cosine(x, y, cos, cos_torch)
+    assert "PASS demo_cosine" in capsys.readouterr().out
+    assert not check.demo_cosine(x, y, np.dot(x, y), cos_torch)
+    assert "plain dot product" in capsys.readouterr().out
+    assert not check.demo_cosine(x, y, cos, np.corrcoef(x, y)[0, 1])
+    assert "Pearson r" in capsys.readouterr().out
+    assert not check.demo_cosine(x, y, ..., cos_torch)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_offset_data_and_matrices(capsys):
+    rng = np.random.default_rng(8)
+    offsets = np.linspace(-3, 3, 15)
+    data = rng.normal(size=(100, 15)) + offsets
+    assert check.offset_data(offsets, 100, data)
+    assert "PASS offset_data: 100 x 15" in capsys.readouterr().out
+    assert not check.offset_data(offsets, 100, rng.normal(size=(100, 15)))
+    assert "do not follow the offsets" in capsys.readouterr().out
+    assert not check.offset_data(offsets, 100, np.tile(offsets, (100, 1)))
+    assert "hardly vary" in capsys.readouterr().out
+    assert not check.offset_data(offsets, 100, data.T)
+    assert "should have shape (100, 15)" in capsys.readouterr().out
+    assert not check.offset_data(offsets, 100, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    unit = data / np.linalg.norm(data, axis=0, keepdims=True)
+    cos_matrix = unit.T @ unit
+    corr = np.corrcoef(data, rowvar=False)
+    centred = data - data.mean(axis=0, keepdims=True)
+    centred_unit = centred / np.linalg.norm(centred, axis=0, keepdims=True)
+    centred_cos = centred_unit.T @ centred_unit
+    assert check.cosine_vs_correlation(data, cos_matrix, corr, centred_cos)
+    assert "PASS cosine_vs_correlation: 15 x 15" in capsys.readouterr().out
+    rows_unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+    assert not check.cosine_vs_correlation(data, rows_unit @ rows_unit.T, corr, centred_cos)
+    assert "cos_matrix should be 15 x 15" in capsys.readouterr().out
+    assert not check.cosine_vs_correlation(data, cos_matrix, corr, cos_matrix)
+    assert "subtract each column's mean" in capsys.readouterr().out
+    assert not check.cosine_vs_correlation(data, cos_matrix, np.corrcoef(data), centred_cos)
+    assert "corr_matrix should be 15 x 15" in capsys.readouterr().out
+    assert not check.cosine_vs_correlation(data, cos_matrix, corr, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    rows, cols = np.triu_indices(15, k=1)
+    good = (corr[rows, cols], cos_matrix[rows, cols], centred_cos[rows, cols])
+    assert check.unique_pairs(data, *good)
+    assert "PASS unique_pairs: 105 unique pairs" in capsys.readouterr().out
+    assert not check.unique_pairs(data, corr.ravel(), *good[1:])
+    assert "unique_r should hold the 105 pairs" in capsys.readouterr().out
+    lower_r, lower_c = np.tril_indices(15, k=-1)
+    assert not check.unique_pairs(data, good[0], cos_matrix[lower_r, lower_c], good[2])
+    assert "unique_cos differs" in capsys.readouterr().out
+    assert not check.unique_pairs(data, good[0], good[1], ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_pair_vectors(bert, capsys):
+    emb, _ = bert
+    assert check.pair_vectors(emb, 4021, 5876, emb[4021], emb[5876])
+    assert "PASS pair_vectors: ids 4021 and 5876" in capsys.readouterr().out
+    assert not check.pair_vectors(emb, 21, 5876, emb[21], emb[5876])
+    assert "between 3,000 and 6,000" in capsys.readouterr().out
+    assert not check.pair_vectors(emb, 4021, 4021, emb[4021], emb[4021])
+    assert "replace=False" in capsys.readouterr().out
+    assert not check.pair_vectors(emb, 4021, 5876, emb[4021], emb[5877])
+    assert "second_vec is not row 5876" in capsys.readouterr().out
+    assert not check.pair_vectors(emb, ..., ..., emb[4021], emb[5876])
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_cosine_image_and_histogram(bert, capsys):
+    emb, _ = bert
+    rows = emb[::STRIDE]
+    unit = F.normalize(torch.from_numpy(rows), dim=1)
+    step = max(1, unit.shape[0] // 200)
+    few = unit[::step]
+    image = (few @ few.T).numpy()
+    assert check.cosine_image(emb, STRIDE, 200, image)
+    assert f"PASS cosine_image: {image.shape[0]} x {image.shape[0]}" in capsys.readouterr().out
+    raw = torch.from_numpy(rows)[::step]
+    assert not check.cosine_image(emb, STRIDE, 200, (raw @ raw.T).numpy())
+    assert "differs from the cosines" in capsys.readouterr().out
+    assert not check.cosine_image(emb, STRIDE, 200, image[:, :10])
+    assert "square matrix" in capsys.readouterr().out
+    assert not check.cosine_image(emb, STRIDE, 200, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    values, _ = upper_triangle_cosines(unit, BLOCK)
+    edges = np.linspace(-1, 1, 201)
+    counts, _ = np.histogram(values, bins=edges)
+    shares = (np.mean(values > 0.5), np.mean(values < 0))
+    assert check.histogram(values, edges, counts, *shares)
+    assert f"PASS histogram: {values.size:,} pairs in 200 bins" in capsys.readouterr().out
+    assert check.histogram(values, edges, counts)
+    capsys.readouterr()
+    density, _ = np.histogram(values, bins=edges, density=True)
+    assert not check.histogram(values, edges, density, *shares)
+    assert "these are densities" in capsys.readouterr().out
+    assert not check.histogram(values, edges, np.zeros(200), *shares)
+    assert "still all zero" in capsys.readouterr().out
+    assert not check.histogram(values, edges, np.histogram(values, bins=200)[0], *shares)
+    assert "bins=bin_edges" in capsys.readouterr().out
+    assert not check.histogram(values, edges, counts, np.sum(values > 0.5), shares[1])
+    assert "above_half is" in capsys.readouterr().out
+    assert not check.histogram(values, edges, counts, shares[0], ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_random_spread(capsys):
+    emb = np.zeros((10, 128), dtype=np.float32)
+    assert check.random_spread(emb, 1 / np.sqrt(128))
+    assert "PASS random_spread: 1/sqrt(128)" in capsys.readouterr().out
+    assert not check.random_spread(emb, 1 / 128)
+    assert "square root" in capsys.readouterr().out
+    assert not check.random_spread(emb, 1 / np.sqrt(10))
+    assert "the number of columns" in capsys.readouterr().out
+    assert not check.random_spread(emb, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_ordinary_sample_and_gap(bert, capsys):
+    emb, tokenizer = bert
+    is_unused, unused_ids, unused_cos = unused_solution(emb, tokenizer)
+    special = set(tokenizer.all_special_ids)
+    pool = np.array([i for i in range(len(tokenizer)) if not is_unused[i] and i not in special])
+    ordinary = np.sort(np.random.default_rng(8).choice(pool, size=len(unused_ids), replace=False))
+    assert check.ordinary_sample(tokenizer, ordinary)
+    assert "PASS ordinary_sample: 994 distinct ordinary tokens" in capsys.readouterr().out
+    assert not check.ordinary_sample(tokenizer, ordinary[::-1])
+    assert "np.sort" in capsys.readouterr().out
+    assert not check.ordinary_sample(tokenizer, np.arange(994))
+    assert "[unused...] ones" in capsys.readouterr().out
+    assert not check.ordinary_sample(tokenizer, ordinary[:100])
+    assert "(994), not 100" in capsys.readouterr().out
+    assert not check.ordinary_sample(tokenizer, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    off = ~np.eye(len(unused_ids), dtype=bool)
+    unit = F.normalize(torch.from_numpy(emb[ordinary]), dim=1)
+    gap = unused_cos[off].mean() - (unit @ unit.T).numpy()[off].mean()
+    assert check.unused_gap(tokenizer, emb, ordinary, gap)
+    assert "PASS unused_gap" in capsys.readouterr().out
+    assert not check.unused_gap(tokenizer, emb, ordinary, -gap)
+    assert "sign is flipped" in capsys.readouterr().out
+    assert not check.unused_gap(tokenizer, emb, ordinary, unused_cos.mean())
+    assert "FAIL unused_gap" in capsys.readouterr().out
+    assert not check.unused_gap(tokenizer, emb, ordinary, ...)
+    assert "fill in the blank first" in capsys.readouterr().out
+
+
+def test_scatter_pairs_and_largest_gap(bert, capsys):
+    emb, _ = bert
+    rows = emb[::STRIDE]
+    cos, _ = upper_triangle_cosines(F.normalize(torch.from_numpy(rows), dim=1), BLOCK)
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    r, _ = upper_triangle_cosines(F.normalize(torch.from_numpy(centred), dim=1), BLOCK)
+    step = 1000
+    pick = np.arange(0, r.size, step)
+    assert check.scatter_pairs(emb, STRIDE, step, cos[pick], r[pick])
+    assert f"PASS scatter_pairs: {pick.size} pairs" in capsys.readouterr().out
+    assert not check.scatter_pairs(emb, STRIDE, step, cos[pick], r[pick + 1])
+    assert "scatter_r differs" in capsys.readouterr().out
+    assert not check.scatter_pairs(emb, STRIDE, step, cos[1::step], r[pick])
+    assert "scatter_cos differs from the pairs at positions 0" in capsys.readouterr().out
+    assert not check.scatter_pairs(emb, STRIDE, step, cos[pick[:-1]], r[pick])
+    assert "from position 0" in capsys.readouterr().out
+    assert not check.scatter_pairs(emb, STRIDE, step, ..., r[pick])
+    assert "fill in the blank first" in capsys.readouterr().out
+
+    assert check.largest_gap(cos, r, np.abs(r - cos).max())
+    assert "PASS largest_gap" in capsys.readouterr().out
+    signed = (r - cos).max()
+    if abs(signed - np.abs(r - cos).max()) > 1e-9:
+        assert not check.largest_gap(cos, r, signed)
+        assert "absolute difference" in capsys.readouterr().out
+    assert not check.largest_gap(cos, r, np.abs(r - cos).mean())
+    assert "FAIL largest_gap" in capsys.readouterr().out
+    assert not check.largest_gap(cos, r, ...)
     assert "fill in the blank first" in capsys.readouterr().out

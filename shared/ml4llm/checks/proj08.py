@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
+from ml4llm.checks import CheckFailed, check, require
 
 N_UNUSED_BERT = 994  # [unused0] ... [unused993] in BERT's uncased vocabulary (offline copy too)
 _SAMPLE_PAIRS = 500  # pairs compared with a reference in the all-pairs checks
@@ -34,12 +34,32 @@ def _sample_positions(n_pairs: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_pairs - 1, count).round().astype(np.int64))
 
 
-def _check_pairs(rows: Any, values: Any, diagonal: Any, centre: bool) -> str:
-    rows = _array(rows).astype(np.float64)
+def _strided(embeddings: Any, stride: int, rows: Any = None) -> np.ndarray:
+    """Every ``stride``-th row of the matrix; checks the learner's ``rows`` against it if given."""
+    reference = _array(embeddings)[:: int(stride)]
+    if rows is not None:
+        found = _array(rows)
+        require(
+            found.shape == reference.shape,
+            f"the kept rows should have shape {reference.shape} (every {int(stride)}th row of the "
+            f"matrix: embeddings[::stride]), not {found.shape}",
+        )
+        require(
+            np.array_equal(found, reference),
+            "the kept rows are not every stride-th row: embeddings[::stride] starts at row 0",
+        )
+    return reference.astype(np.float64)
+
+
+def _check_pairs(rows: np.ndarray, values: Any, diagonal: Any, centre: bool) -> str:
     values = _array(values).ravel()
     diagonal = _array(diagonal).ravel()
     n = rows.shape[0]
     n_pairs = n * (n - 1) // 2
+    require(
+        values.size > 0,
+        "the values are still empty: fill in the block loop of upper_triangle_cosines first",
+    )
     require(
         values.size != n * n,
         f"you collected all {n * n:,} entries: keep only the upper triangle (column > row)",
@@ -66,10 +86,7 @@ def _check_pairs(rows: Any, values: Any, diagonal: Any, centre: bool) -> str:
     )
     positions = _sample_positions(n_pairs)
     i, j = _pair_indices(n, positions)
-    if centre:
-        rows = rows - rows.mean(axis=1, keepdims=True)
-    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    reference = np.einsum("kd,kd->k", unit[i], unit[j])
+    reference = _pair_values(rows, i, j, centre)
     error = float(np.abs(values[positions] - reference).max())
     what = "Pearson r" if centre else "cosine"
     hint = (
@@ -82,6 +99,15 @@ def _check_pairs(rows: Any, values: Any, diagonal: Any, centre: bool) -> str:
     return (
         f"{n_pairs:,} values for n = {n:,}, block diagonals all 1, sampled pairs equal the {what}"
     )
+
+
+def _pair_values(rows: np.ndarray, i: np.ndarray, j: np.ndarray, centre: bool) -> np.ndarray:
+    """The cosine (or, centred, Pearson r) of rows i[k] and j[k], for every k."""
+    a, b = rows[i], rows[j]
+    if centre:
+        a = a - a.mean(axis=1, keepdims=True)
+        b = b - b.mean(axis=1, keepdims=True)
+    return np.einsum("kd,kd->k", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
 @check
@@ -110,19 +136,19 @@ def pair_cosine(
 
 
 @check
-def all_pairs(rows: Any, values: Any, diagonal: Any) -> str:
+def all_pairs(embeddings: Any, stride: int, rows: Any, values: Any, diagonal: Any) -> str:
     """Block-wise cosines: n(n-1)/2 values in upper-triangle order, every block diagonal equal to 1.
 
-    ``rows`` is the strided embedding matrix before normalisation; the reference cosines of a
-    fixed sample of pairs are computed here from it.
+    ``rows`` must be every ``stride``-th row of ``embeddings``; the reference cosines of a fixed
+    sample of pairs are computed here from the matrix.
     """
-    return _check_pairs(rows, values, diagonal, centre=False)
+    return _check_pairs(_strided(embeddings, stride, rows), values, diagonal, centre=False)
 
 
 @check
-def correlations(rows: Any, values: Any, diagonal: Any) -> str:
+def correlations(embeddings: Any, stride: int, values: Any, diagonal: Any) -> str:
     """Block-wise Pearson r: like ``all_pairs``, on mean-centred rows; compared with np.corrcoef's r."""
-    return _check_pairs(rows, values, diagonal, centre=True)
+    return _check_pairs(_strided(embeddings, stride), values, diagonal, centre=True)
 
 
 @check
@@ -170,8 +196,7 @@ _SUMMARY_KEYS = (
 )
 
 
-@check
-def set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
+def _set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
     """A set of tokens' cosine submatrix and its description (off-diagonal values, row norms)."""
     ids = _array(ids).astype(np.int64).ravel()
     matrix = _array(embeddings)[ids].astype(np.float64)
@@ -221,16 +246,33 @@ def set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
 
 
 @check
-def row_means(rows: Any, row_mean: Any, row_mean_abs: Any) -> str:
-    """Each token's mean over its dimensions, and its mean absolute value."""
-    rows = _array(rows).astype(np.float64)
+def set_summaries(embeddings: Any, token_sets: Any, description: Any) -> str:
+    """Each set's cosine submatrix and its description; ``token_sets`` maps name -> (ids, cos)."""
+    require(
+        len(description) > 0,
+        "description is still empty: fill in the loop over the token sets first",
+    )
+    details = []
+    for name, (ids, cos) in token_sets.items():
+        require(name in description, f"description has no entry for {name!r}: describe every set")
+        try:
+            details.append(f"{name}: " + _set_summary(embeddings, ids, cos, description[name]))
+        except CheckFailed as failed:
+            raise CheckFailed(f"{name}: {failed}") from None
+    return "; ".join(details)
+
+
+@check
+def row_means(embeddings: Any, stride: int, row_mean: Any, row_mean_abs: Any) -> str:
+    """Each kept token's mean over its dimensions, and its mean absolute value."""
+    rows = _strided(embeddings, stride)
     mean = _array(row_mean).ravel()
     mean_abs = _array(row_mean_abs).ravel()
     n, width = rows.shape
     for name, value in [("row_mean", mean), ("row_mean_abs", mean_abs)]:
         require(
             value.size == n,
-            f"{name} needs one value per token ({n:,}); with {value.size:,} values, "
+            f"{name} needs one value per kept token ({n:,}); with {value.size:,} values, "
             "check the axis (axis=1 averages over the dimensions)",
         )
     require(
@@ -242,3 +284,400 @@ def row_means(rows: Any, row_mean: Any, row_mean_abs: Any) -> str:
         "row_mean_abs should average the absolute values: np.abs(rows).mean(axis=1)",
     )
     return f"{n:,} per-token means over {width} dimensions"
+
+
+@check
+def word_vectors(
+    tokenizer: Any, embeddings: Any, hello_id: Any, world_id: Any, hello_vec: Any, world_vec: Any
+) -> str:
+    """The single token ids of 'hello' and 'world' and their rows of the embedding matrix."""
+    from ml4llm.tokens import single_token_id
+
+    matrix = _array(embeddings)
+    for word, token_id, vector in [("hello", hello_id, hello_vec), ("world", world_id, world_vec)]:
+        expected = single_token_id(tokenizer, word)
+        found = int(_array(token_id).ravel()[0])
+        require(
+            found == expected,
+            f"'{word}' is token {expected}, not {found}: single_token_id(tokenizer, '{word}')",
+        )
+        values = _array(vector)
+        require(
+            values.shape == (matrix.shape[1],),
+            f"the vector of '{word}' should hold {matrix.shape[1]} values (one row), not shape "
+            f"{values.shape}",
+        )
+        require(
+            np.array_equal(values, matrix[expected]),
+            f"the vector of '{word}' is not row {expected} of the matrix: embeddings[token_id]",
+        )
+    return f"ids {single_token_id(tokenizer, 'hello')} and {single_token_id(tokenizer, 'world')}, rows of {matrix.shape[1]} values"
+
+
+def _every_kth(n: int, side: int, image_tokens: int) -> int:
+    """The stride k that keeps ``side`` of ``n`` rows, checked to give about image_tokens."""
+    require(
+        image_tokens / 2 <= side <= 2 * image_tokens,
+        f"{side} tokens per side is far from image_tokens = {image_tokens}: keep every k-th token "
+        "with k = n // image_tokens",
+    )
+    steps = [
+        k for k in range(max(1, n // (side + 1)), n // max(side - 1, 1) + 2) if -(-n // k) == side
+    ]
+    require(steps, f"{side} is not the number of rows that a stride k keeps of {n}")
+    return steps[0]
+
+
+@check
+def matrix_image(embeddings: Any, image_tokens: int, shown: Any, limit: Any) -> str:
+    """Every k-th row of the matrix, transposed (dimensions x tokens), and a 99th-percentile limit."""
+    matrix = _array(embeddings)
+    image = _array(shown)
+    require(
+        image.ndim == 2, f"the image should be 2-D (dimensions x tokens), not shape {image.shape}"
+    )
+    require(
+        image.shape[0] == matrix.shape[1],
+        f"the image has {image.shape[0]} rows; it should have one per dimension ({matrix.shape[1]}): "
+        "transpose the kept rows (.T)",
+    )
+    k = _every_kth(matrix.shape[0], image.shape[1], image_tokens)
+    require(
+        np.array_equal(image, matrix[::k].T),
+        f"the image is not every {k}th row of the matrix, transposed: embeddings[::k].T",
+    )
+    expected = float(np.percentile(np.abs(matrix[::k]), 99))
+    found = float(_array(limit).ravel()[0])
+    require(
+        abs(found - expected) <= 1e-6 * max(1.0, expected),
+        f"the colour limit is {found:.4g}, but the 99th percentile of the absolute values shown is "
+        f"{expected:.4g}: np.percentile(np.abs(shown), 99)",
+    )
+    return (
+        f"{image.shape[0]} dimensions x {image.shape[1]} tokens (every {k}th), limit {expected:.3g}"
+    )
+
+
+@check
+def demo_vectors(x: Any, y: Any) -> str:
+    """y = x + noise: the same length as x, with noise of standard deviation about 1."""
+    x = _array(x).astype(np.float64).ravel()
+    y = _array(y).astype(np.float64).ravel()
+    require(y.shape == x.shape, f"y should have the shape of x, {x.shape}, not {y.shape}")
+    noise = y - x
+    require(noise.std() > 0.5, "y is (nearly) x itself: add noise, rng.normal(scale=1.0, size=...)")
+    require(
+        noise.std() < 1.5 and abs(noise.mean()) < 0.5,
+        f"y - x should be standard normal noise; it has mean {noise.mean():.2f} and sd "
+        f"{noise.std():.2f}: y = x + rng.normal(scale=1.0, size=n_demo)",
+    )
+    return f"noise sd {noise.std():.2f}, correlation of x and y {np.corrcoef(x, y)[0, 1]:.2f}"
+
+
+@check
+def demo_cosine(x: Any, y: Any, by_hand: Any, with_torch: Any) -> str:
+    """The cosine of the two demo vectors, by hand and with torch."""
+    x = _array(x).astype(np.float64).ravel()
+    y = _array(y).astype(np.float64).ravel()
+    reference = float(np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y)))
+    r = float(np.corrcoef(x, y)[0, 1])
+    for name, value in [("by hand", by_hand), ("with torch", with_torch)]:
+        value = float(_array(value).ravel()[0])
+        require(
+            abs(value - float(np.dot(x, y))) > 1e-9,
+            f"the cosine {name} is the plain dot product: divide by the product of the norms",
+        )
+        require(
+            abs(value - r) > 1e-9 or abs(reference - r) < 1e-9,
+            f"the cosine {name} is Pearson r (np.corrcoef): the cosine does not subtract the means",
+        )
+        require(
+            abs(value - reference) <= 1e-6,
+            f"the cosine {name} is {value:.6f}, expected {reference:.6f}: x·y / (|x| |y|)",
+        )
+    return f"cosine {reference:.6f} by hand and with torch"
+
+
+@check
+def offset_data(offsets: Any, n_obs: int, data: Any) -> str:
+    """n_obs x n_vars standard normal values with offsets[j] added to column j."""
+    offsets = _array(offsets).astype(np.float64).ravel()
+    values = _array(data).astype(np.float64)
+    shape = (int(n_obs), offsets.size)
+    require(values.shape == shape, f"the data should have shape {shape}, not {values.shape}")
+    spread = values.std(axis=0)
+    require(
+        np.all(spread > 0.5),
+        "the columns hardly vary: add standard normal values (rng.normal) to the offsets",
+    )
+    error = np.abs(values.mean(axis=0) - offsets)
+    require(
+        np.all(error < 5 / np.sqrt(shape[0])),
+        "the column means do not follow the offsets: add offsets[j] to every value of column j "
+        "(broadcasting adds a length-n_vars vector to each row)",
+    )
+    return (
+        f"{shape[0]} x {shape[1]}, column means follow the offsets {offsets[0]:g} … {offsets[-1]:g}"
+    )
+
+
+@check
+def cosine_vs_correlation(data: Any, cos_matrix: Any, corr_matrix: Any, centred_cos: Any) -> str:
+    """The columns' cosine matrix, their correlation matrix, and the cosine of centred columns."""
+    values = _array(data).astype(np.float64)
+    unit = values / np.linalg.norm(values, axis=0, keepdims=True)
+    centred = values - values.mean(axis=0)
+    centred_unit = centred / np.linalg.norm(centred, axis=0, keepdims=True)
+    n = values.shape[1]
+    references = {
+        "cos_matrix": (cos_matrix, unit.T @ unit),
+        "corr_matrix": (corr_matrix, np.corrcoef(values, rowvar=False)),
+        "centred_cos": (centred_cos, centred_unit.T @ centred_unit),
+    }
+    for name, (found, expected) in references.items():
+        found = _array(found).astype(np.float64)
+        require(
+            found.shape == (n, n),
+            f"{name} should be {n} x {n} (one row and column per column of the data), not "
+            f"{found.shape}: normalise the columns (axis=0) and take unit.T @ unit",
+        )
+        require(
+            np.allclose(found, expected, atol=1e-6),
+            f"{name} differs from the reference by up to {np.abs(found - expected).max():.2g}"
+            + (
+                ": subtract each column's mean (axis=0) before normalising"
+                if name == "centred_cos"
+                else ""
+            ),
+        )
+    return f"{n} x {n} cosine and correlation matrices; centred cosines equal r"
+
+
+@check
+def unique_pairs(data: Any, unique_r: Any, unique_cos: Any, unique_centred_cos: Any) -> str:
+    """The upper-triangle entries (k=1) of the r, cosine and centred-cosine matrices, in order."""
+    values = _array(data).astype(np.float64)
+    n = values.shape[1]
+    rows, cols = np.triu_indices(n, k=1)
+    unit = values / np.linalg.norm(values, axis=0, keepdims=True)
+    corr = np.corrcoef(values, rowvar=False)
+    for name, found, expected in [
+        ("unique_r", unique_r, corr[rows, cols]),
+        ("unique_cos", unique_cos, (unit.T @ unit)[rows, cols]),
+        ("unique_centred_cos", unique_centred_cos, corr[rows, cols]),
+    ]:
+        found = _array(found).astype(np.float64).ravel()
+        require(
+            found.size == rows.size,
+            f"{name} should hold the {rows.size} pairs above the diagonal, not {found.size} values: "
+            "index the matrix with upper_rows, upper_cols",
+        )
+        require(
+            np.allclose(found, expected, atol=1e-6),
+            f"{name} differs from its matrix's upper triangle (np.triu_indices order)",
+        )
+    return f"{rows.size} unique pairs per matrix"
+
+
+@check
+def pair_vectors(
+    embeddings: Any, first_id: Any, second_id: Any, first_vec: Any, second_vec: Any
+) -> str:
+    """Two different seeded ids from 3,000 … 6,000 and their rows of the embedding matrix."""
+    matrix = _array(embeddings)
+    ids = [int(_array(first_id).ravel()[0]), int(_array(second_id).ravel()[0])]
+    require(
+        all(3000 <= i <= 6000 for i in ids),
+        f"the ids {ids} should lie between 3,000 and 6,000: rng.choice(np.arange(3000, 6001), ...)",
+    )
+    require(ids[0] != ids[1], "the two ids are the same: draw without replacement (replace=False)")
+    for name, token_id, vector in [
+        ("first_vec", ids[0], first_vec),
+        ("second_vec", ids[1], second_vec),
+    ]:
+        require(
+            np.array_equal(_array(vector), matrix[token_id]),
+            f"{name} is not row {token_id} of the matrix: embeddings[token_id]",
+        )
+    return f"ids {ids[0]} and {ids[1]}, their rows"
+
+
+@check
+def cosine_image(embeddings: Any, stride: int, image_tokens: int, image: Any) -> str:
+    """The full cosine matrix of every k-th kept token (about image_tokens per side)."""
+    rows = _strided(embeddings, stride)
+    found = _array(image).astype(np.float64)
+    require(
+        found.ndim == 2 and found.shape[0] == found.shape[1],
+        f"the image should be a square matrix, not shape {found.shape}: few @ few.T",
+    )
+    k = _every_kth(rows.shape[0], found.shape[0], image_tokens)
+    few = rows[::k]
+    unit = few / np.linalg.norm(few, axis=1, keepdims=True)
+    error = float(np.abs(found - unit @ unit.T).max())
+    require(
+        error <= 1e-4,
+        f"the image differs from the cosines of every {k}th kept token by up to {error:.2g}: "
+        "take the normalised rows unit[::step] and multiply them by their transpose",
+    )
+    return f"{found.shape[0]} x {found.shape[0]} cosines of every {k}th kept token"
+
+
+@check
+def histogram(
+    values: Any, bin_edges: Any, counts: Any, above_half: Any = None, below_zero: Any = None
+) -> str:
+    """Counts of the collected cosines in the fixed bins; optionally the shares > 0.5 and < 0.
+
+    The reference is computed here from the cosines that ``all_pairs`` has checked.
+    """
+    values = _array(values).ravel()
+    edges = _array(bin_edges).ravel()
+    found = _array(counts).astype(np.float64).ravel()
+    require(
+        found.size == edges.size - 1,
+        f"{edges.size} bin edges make {edges.size - 1} bins; you have {found.size} counts",
+    )
+    require(found.sum() > 0, "the counts are still all zero: np.histogram(values, bins=bin_edges)")
+    require(
+        abs(found.sum() - 1 / np.diff(edges).mean()) > 1e-6 or found.sum() == values.size,
+        "these are densities: count the pairs (np.histogram without density=True)",
+    )
+    expected, _ = np.histogram(values, bins=edges)
+    require(
+        np.array_equal(found, expected),
+        f"the counts differ from np.histogram of the {values.size:,} cosines with bins=bin_edges "
+        f"(they should add up to {values.size:,}, yours to {int(found.sum()):,})",
+    )
+    detail = f"{int(found.sum()):,} pairs in {found.size} bins"
+    for name, share, expected_share in [
+        ("above_half", above_half, lambda: np.mean(values > 0.5)),
+        ("below_zero", below_zero, lambda: np.mean(values < 0)),
+    ]:
+        if share is None:
+            continue
+        reference = float(expected_share())
+        value = float(share)
+        require(
+            abs(value - reference) <= 1e-9 + 1e-6 * reference,
+            f"{name} is {value:.4f}, expected the share of pairs {reference:.4f}: the mean of "
+            "a boolean array is the fraction of True",
+        )
+        detail += f", {name} {reference:.4f}"
+    return detail
+
+
+@check
+def random_spread(embeddings: Any, random_sd: Any) -> str:
+    """The standard deviation of random directions' cosines in the matrix's width: 1/sqrt(d)."""
+    width = _array(embeddings).shape[1]
+    expected = 1 / np.sqrt(width)
+    value = float(random_sd)
+    require(
+        abs(value - 1 / width) > 1e-12,
+        "1/d is the variance; the standard deviation is its square root, 1/sqrt(d)",
+    )
+    require(
+        abs(value - expected) <= 1e-9,
+        f"for d = {width} dimensions the spread is 1/sqrt(d) = {expected:.4f}, not {value:.4f} "
+        "(d is the number of columns)",
+    )
+    return f"1/sqrt({width}) = {expected:.4f}"
+
+
+@check
+def ordinary_sample(tokenizer: Any, ordinary_ids: Any) -> str:
+    """As many ordinary tokens as unused ones: distinct, sorted, none special and none unused."""
+    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    n_unused = sum(s.startswith("[unused") for s in strings)
+    ids = _array(ordinary_ids).astype(np.int64).ravel()
+    require(
+        ids.size == n_unused,
+        f"draw as many ordinary tokens as there are unused ones ({n_unused}), not {ids.size}",
+    )
+    require(len(np.unique(ids)) == ids.size, "some ids repeat: draw without replacement")
+    require(np.all(np.diff(ids) > 0), "sort the drawn ids (np.sort)")
+    special = set(tokenizer.all_special_ids)
+    require(
+        not any(strings[i].startswith("[unused") for i in ids),
+        "some drawn tokens are [unused...] ones: draw from the tokens that are not unused",
+    )
+    require(
+        not any(int(i) in special for i in ids),
+        "some drawn tokens are special ([CLS], [SEP], ...): leave tokenizer.all_special_ids out",
+    )
+    return f"{ids.size} distinct ordinary tokens, ids {ids.min()} … {ids.max()}"
+
+
+@check
+def unused_gap(tokenizer: Any, embeddings: Any, ordinary_ids: Any, gap: Any) -> str:
+    """Mean off-diagonal cosine of the unused tokens minus that of the ordinary sample."""
+    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    unused = [i for i, s in enumerate(strings) if s.startswith("[unused")]
+    matrix = _array(embeddings)
+
+    def mean_off_diagonal(ids: Any) -> float:
+        rows = matrix[np.asarray(ids, dtype=np.int64)].astype(np.float64)
+        unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        cos = unit @ unit.T
+        return float(cos[~np.eye(len(rows), dtype=bool)].mean())
+
+    expected = mean_off_diagonal(unused) - mean_off_diagonal(_array(ordinary_ids).ravel())
+    value = float(gap)
+    require(
+        abs(value + expected) > 1e-5 or abs(expected) < 1e-5,
+        "the sign is flipped: unused minus ordinary",
+    )
+    require(
+        abs(value - expected) <= 1e-5,
+        f"the gap is {expected:.4f}, not {value:.4f}: the difference of the two sets' "
+        "'mean off-diagonal' entries",
+    )
+    return f"unused minus ordinary mean off-diagonal cosine = {expected:.4f}"
+
+
+@check
+def scatter_pairs(
+    embeddings: Any, stride: int, pair_step: int, scatter_cos: Any, scatter_r: Any
+) -> str:
+    """Cosine and r of every pair_step-th pair (positions 0, step, 2 step, ... in triu order)."""
+    rows = _strided(embeddings, stride)
+    n = rows.shape[0]
+    positions = np.arange(0, n * (n - 1) // 2, int(pair_step), dtype=np.int64)
+    i, j = _pair_indices(n, positions)
+    for name, found, centre in [
+        ("scatter_cos", scatter_cos, False),
+        ("scatter_r", scatter_r, True),
+    ]:
+        values = _array(found).astype(np.float64).ravel()
+        require(
+            values.size == positions.size,
+            f"{name} should hold {positions.size} values (every {int(pair_step):,}th of the "
+            f"{n * (n - 1) // 2:,} pairs, from position 0), not {values.size}",
+        )
+        error = float(np.abs(values - _pair_values(rows, i, j, centre)).max())
+        require(
+            error <= 1e-4,
+            f"{name} differs from the pairs at positions 0, {int(pair_step):,}, … by up to "
+            f"{error:.2g}: index both arrays with the same positions (pick)",
+        )
+    return f"{positions.size} pairs, every {int(pair_step):,}th"
+
+
+@check
+def largest_gap(cosines: Any, correlations: Any, max_gap: Any) -> str:
+    """The largest |r - cosine| over all pairs (from the checked arrays of Parts 4 and 5)."""
+    a = _array(cosines).ravel()
+    b = _array(correlations).ravel()
+    require(a.size == b.size, "the two arrays should hold the same pairs")
+    expected = float(np.abs(b - a).max())
+    value = float(max_gap)
+    require(
+        abs(value - float((b - a).max())) > 1e-9 or abs(expected - value) < 1e-9,
+        "take the absolute difference before the maximum: np.abs(r - cos).max()",
+    )
+    require(
+        abs(value - expected) <= 1e-6,
+        f"the largest |r - cosine| is {expected:.4f}, not {value:.4f}",
+    )
+    return f"max |r - cosine| = {expected:.4f}"
