@@ -7,8 +7,10 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import pytest
+
 import ml4llm.checks as checks_pkg
-from ml4llm.checks import CheckResult, check, has_blank, require
+from ml4llm.checks import CheckFailed, CheckResult, check, has_blank, require
 
 
 @check
@@ -43,6 +45,8 @@ def test_every_project_check_module_has_a_test_file():
     """A check that is not tested could pass anything: each checks/projNN.py needs its tests."""
     tests = Path(__file__).parent
     for info in pkgutil.iter_modules(checks_pkg.__path__):
+        if info.name == "common":  # shared reference computations, no checks of its own
+            continue
         module = importlib.import_module(f"ml4llm.checks.{info.name}")
         names = [n for n, f in inspect.getmembers(module) if getattr(f, "is_check", False)]
         assert names, f"{info.name} defines no checks"
@@ -62,3 +66,21 @@ def test_blanks_are_found_in_arrays_and_frames():
     assert has_blank(pd.Series([1, ...]))
     assert has_blank(pd.DataFrame({"a": [1, 2], "b": ["x", ...]}))
     assert not has_blank(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
+
+
+def test_common_reference_helpers():
+    import numpy as np
+    import torch
+
+    from ml4llm.checks import common
+
+    rows = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]])
+    unit = common.unit_rows(rows)
+    assert np.allclose(unit, [[0.6, 0.8], [0.0, 0.0], [1.0, 0.0]])
+    assert np.allclose(common.as_array(torch.tensor([1.0, 2.0])), [1.0, 2.0])
+    matrix = common.cosines(rows[[0, 2]])
+    assert np.allclose(matrix, [[1.0, 0.6], [0.6, 1.0]])
+    assert list(common.upper(np.arange(9).reshape(3, 3))) == [1, 2, 5]
+    assert common.require_cosine_matrix(matrix, rows[[0, 2]], how="unit @ unit.T") == 2
+    with pytest.raises(CheckFailed, match="not symmetric"):
+        common.require_cosine_matrix(np.array([[1.0, 0.5], [0.6, 1.0]]), rows[[0, 2]], how="x")

@@ -108,10 +108,18 @@ def gpt2_table(sentence: str, tokenizer: Any, table: Any) -> str:
     ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
     for column in ("id", "decoded", "vocabulary entry"):
         require(column in table.columns, f"the table needs a column named {column!r}")
-    require(len(table) == len(ids), f"one row per token: expected {len(ids)} rows, got {len(table)}")
-    require([int(i) for i in table["id"]] == ids, "the 'id' column should hold the sentence's ids in order")
+    require(
+        len(table) == len(ids), f"one row per token: expected {len(ids)} rows, got {len(table)}"
+    )
+    require(
+        [int(i) for i in table["id"]] == ids,
+        "the 'id' column should hold the sentence's ids in order",
+    )
     decoded = [visible(tokenizer.decode([i], clean_up_tokenization_spaces=False)) for i in ids]
-    require(list(table["decoded"]) == decoded, "'decoded': decode each id alone, then make spaces visible")
+    require(
+        list(table["decoded"]) == decoded,
+        "'decoded': decode each id alone, then make spaces visible",
+    )
     require(
         list(table["vocabulary entry"]) == tokenizer.convert_ids_to_tokens(ids),
         "'vocabulary entry': use tokenizer.convert_ids_to_tokens (a leading space shows as Ġ)",

@@ -6,17 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import CheckFailed, check, require
+from ml4llm.checks import CheckFailed, check, common, require
 
 N_UNUSED_BERT = 994  # [unused0] ... [unused993] in BERT's uncased vocabulary (offline copy too)
 _SAMPLE_PAIRS = 500  # pairs compared with a reference in the all-pairs checks
-
-
-def _array(value: Any) -> np.ndarray:
-    """A NumPy array from a NumPy array, a list or a (CPU or GPU) torch tensor."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def _pair_indices(n: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -36,9 +29,9 @@ def _sample_positions(n_pairs: int) -> np.ndarray:
 
 def _strided(embeddings: Any, stride: int, rows: Any = None) -> np.ndarray:
     """Every ``stride``-th row of the matrix; checks the learner's ``rows`` against it if given."""
-    reference = _array(embeddings)[:: int(stride)]
+    reference = common.as_array(embeddings)[:: int(stride)]
     if rows is not None:
-        found = _array(rows)
+        found = common.as_array(rows)
         require(
             found.shape == reference.shape,
             f"the kept rows should have shape {reference.shape} (every {int(stride)}th row of the "
@@ -52,8 +45,8 @@ def _strided(embeddings: Any, stride: int, rows: Any = None) -> np.ndarray:
 
 
 def _check_pairs(rows: np.ndarray, values: Any, diagonal: Any, centre: bool) -> str:
-    values = _array(values).ravel()
-    diagonal = _array(diagonal).ravel()
+    values = common.as_array(values).ravel()
+    diagonal = common.as_array(diagonal).ravel()
     n = rows.shape[0]
     n_pairs = n * (n - 1) // 2
     require(
@@ -115,13 +108,13 @@ def pair_cosine(
     embeddings: Any, first_id: int, second_id: int, by_hand: float, with_torch: float
 ) -> str:
     """The hand-computed cosine of two tokens' rows and torch's cosine_similarity, both correct."""
-    matrix = _array(embeddings)
+    matrix = common.as_array(embeddings)
     a = np.asarray(matrix[int(first_id)], dtype=np.float64)
     b = np.asarray(matrix[int(second_id)], dtype=np.float64)
     reference = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
     dot = float(np.dot(a, b))
     for name, value in [("by hand", by_hand), ("with torch", with_torch)]:
-        value = float(_array(value).ravel()[0])
+        value = float(common.as_array(value).ravel()[0])
         require(
             abs(value - dot) > 1e-6 or abs(reference - dot) < 1e-6,
             f"the cosine {name} is the plain dot product: divide it by the product of the two "
@@ -156,7 +149,7 @@ def unused_tokens(tokenizer: Any, embeddings: Any, is_unused: Any, unused_cos: A
     """The ``[unused`` flags (994 in BERT's uncased vocabulary) and their cosine submatrix."""
     strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     reference = np.array([s.startswith("[unused") for s in strings])
-    flags = _array(is_unused).astype(bool).ravel()
+    flags = common.as_array(is_unused).astype(bool).ravel()
     require(
         flags.size == reference.size,
         f"give one flag per vocabulary entry ({reference.size:,}), not {flags.size:,}",
@@ -168,10 +161,10 @@ def unused_tokens(tokenizer: Any, embeddings: Any, is_unused: Any, unused_cos: A
     )
     require(np.array_equal(flags, reference), "the right number, but not the right tokens")
     ids = np.flatnonzero(reference)
-    matrix = _array(embeddings)[ids].astype(np.float64)
+    matrix = common.as_array(embeddings)[ids].astype(np.float64)
     unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
     expected = unit @ unit.T
-    cos = _array(unused_cos)
+    cos = common.as_array(unused_cos)
     require(
         cos.shape == expected.shape,
         f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
@@ -198,12 +191,12 @@ _SUMMARY_KEYS = (
 
 def _set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
     """A set of tokens' cosine submatrix and its description (off-diagonal values, row norms)."""
-    ids = _array(ids).astype(np.int64).ravel()
-    matrix = _array(embeddings)[ids].astype(np.float64)
+    ids = common.as_array(ids).astype(np.int64).ravel()
+    matrix = common.as_array(embeddings)[ids].astype(np.float64)
     norms = np.linalg.norm(matrix, axis=1)
     unit = matrix / norms[:, None]
     expected = unit @ unit.T
-    cos = _array(cos)
+    cos = common.as_array(cos)
     require(
         cos.shape == expected.shape,
         f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
@@ -266,8 +259,8 @@ def set_summaries(embeddings: Any, token_sets: Any, description: Any) -> str:
 def row_means(embeddings: Any, stride: int, row_mean: Any, row_mean_abs: Any) -> str:
     """Each kept token's mean over its dimensions, and its mean absolute value."""
     rows = _strided(embeddings, stride)
-    mean = _array(row_mean).ravel()
-    mean_abs = _array(row_mean_abs).ravel()
+    mean = common.as_array(row_mean).ravel()
+    mean_abs = common.as_array(row_mean_abs).ravel()
     n, width = rows.shape
     for name, value in [("row_mean", mean), ("row_mean_abs", mean_abs)]:
         require(
@@ -305,8 +298,8 @@ def pair_vectors(
     embeddings: Any, first_id: Any, second_id: Any, first_vec: Any, second_vec: Any
 ) -> str:
     """Two different seeded ids from 3,000 … 6,000 and their rows of the embedding matrix."""
-    matrix = _array(embeddings)
-    ids = [int(_array(first_id).ravel()[0]), int(_array(second_id).ravel()[0])]
+    matrix = common.as_array(embeddings)
+    ids = [int(common.as_array(first_id).ravel()[0]), int(common.as_array(second_id).ravel()[0])]
     require(
         all(3000 <= i <= 6000 for i in ids),
         f"the ids {ids} should lie between 3,000 and 6,000: rng.choice(np.arange(3000, 6001), ...)",
@@ -317,7 +310,7 @@ def pair_vectors(
         ("second_vec", ids[1], second_vec),
     ]:
         require(
-            np.array_equal(_array(vector), matrix[token_id]),
+            np.array_equal(common.as_array(vector), matrix[token_id]),
             f"{name} is not row {token_id} of the matrix: embeddings[token_id]",
         )
     return f"ids {ids[0]} and {ids[1]}, their rows"
@@ -327,7 +320,7 @@ def pair_vectors(
 def cosine_image(embeddings: Any, stride: int, image_tokens: int, image: Any) -> str:
     """The full cosine matrix of every k-th kept token (about image_tokens per side)."""
     rows = _strided(embeddings, stride)
-    found = _array(image).astype(np.float64)
+    found = common.as_array(image).astype(np.float64)
     require(
         found.ndim == 2 and found.shape[0] == found.shape[1],
         f"the image should be a square matrix, not shape {found.shape}: few @ few.T",
@@ -352,9 +345,9 @@ def histogram(
 
     The reference is computed here from the cosines that ``all_pairs`` has checked.
     """
-    values = _array(values).ravel()
-    edges = _array(bin_edges).ravel()
-    found = _array(counts).astype(np.float64).ravel()
+    values = common.as_array(values).ravel()
+    edges = common.as_array(bin_edges).ravel()
+    found = common.as_array(counts).astype(np.float64).ravel()
     require(
         found.size == edges.size - 1,
         f"{edges.size} bin edges make {edges.size - 1} bins; you have {found.size} counts",
@@ -391,7 +384,7 @@ def histogram(
 @check
 def random_spread(embeddings: Any, random_sd: Any) -> str:
     """The standard deviation of random directions' cosines in the matrix's width: 1/sqrt(d)."""
-    width = _array(embeddings).shape[1]
+    width = common.as_array(embeddings).shape[1]
     expected = 1 / np.sqrt(width)
     value = float(random_sd)
     require(
@@ -411,7 +404,7 @@ def ordinary_sample(tokenizer: Any, ordinary_ids: Any) -> str:
     """As many ordinary tokens as unused ones: distinct, sorted, none special and none unused."""
     strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     n_unused = sum(s.startswith("[unused") for s in strings)
-    ids = _array(ordinary_ids).astype(np.int64).ravel()
+    ids = common.as_array(ordinary_ids).astype(np.int64).ravel()
     require(
         ids.size == n_unused,
         f"draw as many ordinary tokens as there are unused ones ({n_unused}), not {ids.size}",
@@ -435,7 +428,7 @@ def unused_gap(tokenizer: Any, embeddings: Any, ordinary_ids: Any, gap: Any) -> 
     """Mean off-diagonal cosine of the unused tokens minus that of the ordinary sample."""
     strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     unused = [i for i, s in enumerate(strings) if s.startswith("[unused")]
-    matrix = _array(embeddings)
+    matrix = common.as_array(embeddings)
 
     def mean_off_diagonal(ids: Any) -> float:
         rows = matrix[np.asarray(ids, dtype=np.int64)].astype(np.float64)
@@ -443,7 +436,7 @@ def unused_gap(tokenizer: Any, embeddings: Any, ordinary_ids: Any, gap: Any) -> 
         cos = unit @ unit.T
         return float(cos[~np.eye(len(rows), dtype=bool)].mean())
 
-    expected = mean_off_diagonal(unused) - mean_off_diagonal(_array(ordinary_ids).ravel())
+    expected = mean_off_diagonal(unused) - mean_off_diagonal(common.as_array(ordinary_ids).ravel())
     value = float(gap)
     require(
         abs(value + expected) > 1e-5 or abs(expected) < 1e-5,
@@ -470,7 +463,7 @@ def scatter_pairs(
         ("scatter_cos", scatter_cos, False),
         ("scatter_r", scatter_r, True),
     ]:
-        values = _array(found).astype(np.float64).ravel()
+        values = common.as_array(found).astype(np.float64).ravel()
         require(
             values.size == positions.size,
             f"{name} should hold {positions.size} values (every {int(pair_step):,}th of the "
@@ -488,8 +481,8 @@ def scatter_pairs(
 @check
 def largest_gap(cosines: Any, correlations: Any, max_gap: Any) -> str:
     """The largest |r - cosine| over all pairs (from the checked arrays of Parts 4 and 5)."""
-    a = _array(cosines).ravel()
-    b = _array(correlations).ravel()
+    a = common.as_array(cosines).ravel()
+    b = common.as_array(correlations).ravel()
     require(a.size == b.size, "the two arrays should hold the same pairs")
     expected = float(np.abs(b - a).max())
     value = float(max_gap)

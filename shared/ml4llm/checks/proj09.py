@@ -6,21 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
+from ml4llm.checks import check, common, require
 from ml4llm.tokens import decode_token
-
-
-def _array(value: Any) -> np.ndarray:
-    """A NumPy array from a NumPy array, a list or a (CPU or GPU) torch tensor."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def _reference(tokenizer: Any, embeddings: Any, text: str) -> tuple[list[int], np.ndarray]:
     """The token ids of ``text`` (no special tokens) and each token's cosine with the previous one."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    rows = _array(embeddings)[ids].astype(np.float64)
+    rows = common.as_array(embeddings)[ids].astype(np.float64)
     unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     return ids, np.einsum("td,td->t", unit[1:], unit[:-1])
 
@@ -31,7 +24,7 @@ def _compare(tokenizer: Any, embeddings: Any, text: str, sims: Any, name: str) -
         f"{name} is None: successive_cosines must return its values (finish its body)",
     )
     ids, reference = _reference(tokenizer, embeddings, text)
-    values = _array(sims).astype(np.float64).ravel()
+    values = common.as_array(sims).astype(np.float64).ravel()
     with_specials = len(tokenizer(text)["input_ids"])
     require(
         values.size != with_specials - 1 or with_specials == len(ids),
@@ -106,7 +99,7 @@ def sentence_pair(
         "the two sentences have different token counts: positions would shift, rewrite one",
     )
     expected = np.flatnonzero(np.array(ids_a) != np.array(ids_b))
-    got = np.sort(_array(changed).astype(np.int64).ravel())
+    got = np.sort(common.as_array(changed).astype(np.int64).ravel())
     require(
         np.array_equal(got, expected),
         f"the changed positions are {expected.tolist()}, not {got.tolist()}: "
@@ -114,7 +107,7 @@ def sentence_pair(
     )
     # similarity k (0-based) compares tokens k and k + 1
     touched = np.array([k in expected or k + 1 in expected for k in range(len(ids_a) - 1)])
-    flags = _array(touches_change).astype(bool).ravel()
+    flags = common.as_array(touches_change).astype(bool).ravel()
     require(
         flags.size == touched.size,
         f"touches_change needs one flag per similarity ({touched.size}), not {flags.size}",
@@ -126,8 +119,8 @@ def sentence_pair(
     )
     _compare(tokenizer, embeddings, text_a, sims_a, "sims_a")
     _compare(tokenizer, embeddings, text_b, sims_b, "sims_b")
-    a = _array(sims_a).ravel()
-    b = _array(sims_b).ravel()
+    a = common.as_array(sims_a).ravel()
+    b = common.as_array(sims_b).ravel()
     unequal = [k for k in np.flatnonzero(~touched) if a[k] != b[k]]
     require(
         not unequal,
@@ -151,7 +144,7 @@ def contextual(
             f"{name} is None: last_hidden_rows and successive_cosines must return their values",
         )
         reference = _contextual_reference(model, tokenizer, text)
-        values = _array(value).astype(np.float64).ravel()
+        values = common.as_array(value).astype(np.float64).ravel()
         require(
             values.size != reference.size + 2,
             f"{name} includes [CLS] and [SEP]: drop the first and the last position",
@@ -193,7 +186,7 @@ def pair_labels(tokenizer: Any, text: str, labels: Any) -> str:
 def sklearn_pair(tokenizer: Any, embeddings: Any, text: str, t: int, one_pair: Any) -> str:
     """sklearn's cosine_similarity of token t with token t - 1: a 1 x 1 array with their cosine."""
     _, reference = _reference(tokenizer, embeddings, text)
-    value = _array(one_pair)
+    value = common.as_array(one_pair)
     require(
         value.shape == (1, 1),
         f"sklearn returns a matrix, here of shape (1, 1); yours has shape {value.shape}: pass two "
@@ -282,7 +275,7 @@ def gaps(
         ),
     }
     for name, value in [("static_gap", static_gap), ("context_gap", context_gap)]:
-        values = _array(value).astype(np.float64).ravel()
+        values = common.as_array(value).astype(np.float64).ravel()
         reference = references[name]
         require(
             values.size == reference.size,

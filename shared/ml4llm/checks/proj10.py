@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
+from ml4llm.checks import check, common, require
 from ml4llm.tokens import encode
 
 
@@ -149,12 +149,6 @@ def spelling_ids(tokenizer: Any, spellings: Sequence[str], ids: Sequence[Sequenc
     return f"{len(ids)} spellings, each encoded on its own"
 
 
-def _cosines(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return unit @ unit.T
-
-
 def _digit_count(number_strings: Sequence[str]) -> int:
     """How many of the number strings are the digits '0' … '9' and '10' (they come first)."""
     strings = [str(s) for s in number_strings]
@@ -192,7 +186,7 @@ def successive_cosines(number_vectors: Any, number_strings: Sequence[str], succe
         f"{n} digits give {n - 1} successive pairs, you have {len(values)} values",
     )
     require(np.all(np.abs(values) <= 1 + 1e-5), "a cosine similarity lies between -1 and 1")
-    full = _cosines(vectors)
+    full = common.cosines(vectors)
     reference = np.array([full[k, k - 1] for k in range(1, n)])
     dots = np.array([vectors[k] @ vectors[k - 1] for k in range(1, n)])
     require(
@@ -231,7 +225,7 @@ def pair_labels(number_strings: Sequence[str], labels: Sequence[str]) -> str:
 @check
 def group_blocks(number_vectors: Any, digit_block: Any, tens_block: Any, across_block: Any) -> str:
     """The cosines within the digits, within 10 … 100 (diagonal left out) and across the groups."""
-    full = _cosines(number_vectors)
+    full = common.cosines(number_vectors)
     off = ~np.eye(10, dtype=bool)
     reference = {
         "digit_block": full[:10, :10][off],
@@ -264,20 +258,8 @@ def group_blocks(number_vectors: Any, digit_block: Any, tens_block: Any, across_
 @check
 def cosine_matrix(number_vectors: Any, matrix: Any) -> str:
     """The cosine matrix of the number tokens: symmetric, unit diagonal, equal to the reference."""
-    vectors = np.asarray(number_vectors, dtype=np.float64)
-    values = np.asarray(matrix, dtype=np.float64)
-    n = len(vectors)
-    require(values.shape == (n, n), f"expected a {n} x {n} matrix, got shape {values.shape}")
-    require(
-        np.allclose(values, values.T, atol=1e-5), "the matrix is not symmetric: use unit @ unit.T"
-    )
-    require(
-        np.allclose(np.diag(values), 1, atol=1e-4),
-        "the diagonal is not 1: normalise each row (dim=1) before the product",
-    )
-    require(
-        np.allclose(values, _cosines(vectors), atol=1e-4),
-        "the entries differ from the cosines of the rows: normalise rows, then unit @ unit.T",
+    n = common.require_cosine_matrix(
+        matrix, number_vectors, how="normalise each row (dim=1), then unit @ unit.T"
     )
     return f"{n} x {n}, symmetric, unit diagonal"
 

@@ -7,44 +7,21 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import CheckFailed, check, has_blank, require
+from ml4llm.checks import CheckFailed, check, common, has_blank, require
 from ml4llm.tokens import decode_token
-
-
-def _cosines(vectors: Any) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return unit @ unit.T
-
-
-def _upper(matrix: np.ndarray) -> np.ndarray:
-    rows, cols = np.triu_indices(len(matrix), k=1)
-    return matrix[rows, cols]
 
 
 def _thresholds(vectors: Any, n_std: float) -> list[float]:
     """Median + n_std standard deviations of the reference upper triangle (ddof 0 and 1)."""
-    upper = _upper(_cosines(vectors))
+    upper = common.upper(common.cosines(vectors))
     return [float(np.median(upper) + n_std * upper.std(ddof=ddof)) for ddof in (0, 1)]
 
 
 @check
 def cosine_matrix(vectors: Any, matrix: Any) -> str:
     """The cosine matrix of the rows: symmetric, unit diagonal, equal to the reference."""
-    require(
-        matrix is not None, "got None: the function must return the matrix (return unit @ unit.T)"
-    )
-    values = np.asarray(matrix, dtype=np.float64)
-    n = len(vectors)
-    require(values.shape == (n, n), f"expected a {n} x {n} matrix, got shape {values.shape}")
-    require(np.allclose(values, values.T, atol=1e-5), "the matrix is not symmetric")
-    require(
-        np.allclose(np.diag(values), 1, atol=1e-4),
-        "the diagonal is not 1: divide each row (axis=1) by its norm before the product",
-    )
-    require(
-        np.allclose(values, _cosines(vectors), atol=1e-4),
-        "the entries differ from the rows' cosines: normalise the rows, then unit @ unit.T",
+    n = common.require_cosine_matrix(
+        matrix, vectors, how="divide each row by its norm, then unit @ unit.T"
     )
     return f"{n} x {n}, symmetric, unit diagonal"
 
@@ -52,7 +29,7 @@ def cosine_matrix(vectors: Any, matrix: Any) -> str:
 @check
 def threshold(vectors: Any, upper: Any, value: float, n_std: float = 1.0) -> str:
     """The strict upper triangle (n(n-1)/2 values) and the threshold median + n_std * std."""
-    reference = _upper(_cosines(vectors))
+    reference = common.upper(common.cosines(vectors))
     values = np.asarray(upper, dtype=np.float64).ravel()
     n = len(vectors)
     require(
@@ -129,7 +106,7 @@ def _check_graph(graph: Any, labels: Sequence[str], cosines: np.ndarray, cut: fl
 @check
 def token_graph(vectors: Any, tokens: Sequence[str], graph: Any, n_std: float = 1.0) -> str:
     """The thresholded token graph, against a threshold and cosines computed here."""
-    cosines = _cosines(vectors)
+    cosines = common.cosines(vectors)
     population, sample = _thresholds(vectors, n_std)
     try:
         n_edges = _check_graph(graph, tokens, cosines, population)
@@ -170,7 +147,7 @@ def node_sizes(graph: Any, sizes: Any) -> str:
 def number_graph(vectors: Any, number_tokens: Sequence[str], graph: Any) -> str:
     """The complete graph of the number tokens, every edge weighted by its cosine."""
     n = len(number_tokens)
-    n_edges = _check_graph(graph, number_tokens, _cosines(vectors), -np.inf)
+    n_edges = _check_graph(graph, number_tokens, common.cosines(vectors), -np.inf)
     require(n_edges == n * (n - 1) // 2, "a complete graph has n(n-1)/2 edges")
     return f"complete graph: {n} nodes, {n_edges} edges weighted by cosine"
 
@@ -179,7 +156,7 @@ def _reference_graphs(vectors: Any, labels: Sequence[str], n_std: float) -> list
     """The thresholded graph of the rows, with the population and with the sample std."""
     import networkx as nx
 
-    cosines = _cosines(vectors)
+    cosines = common.cosines(vectors)
     graphs = []
     for cut in _thresholds(vectors, n_std):
         graph = nx.Graph()
@@ -278,7 +255,7 @@ def kept_rows(
 @check
 def pairs_above(vectors: Any, n_above: Any, n_std: float = 1.0) -> str:
     """How many upper-triangle cosines lie above the threshold (the future edge count)."""
-    upper = _upper(_cosines(vectors))
+    upper = common.upper(common.cosines(vectors))
     counts = [int((upper > cut).sum()) for cut in _thresholds(vectors, n_std)]
     found = int(n_above)
     n = len(vectors)
@@ -427,7 +404,7 @@ def circular_layout(labels: Sequence[str], layout: Any) -> str:
 @check
 def rim(vectors: Any, values: Any) -> str:
     """The cosine of each number token with the next one in the list."""
-    cosines = _cosines(vectors)
+    cosines = common.cosines(vectors)
     reference = np.array([cosines[k, k + 1] for k in range(len(cosines) - 1)])
     found = np.asarray(values, dtype=np.float64).ravel()
     require(
@@ -445,7 +422,7 @@ def rim(vectors: Any, values: Any) -> str:
 @check
 def edge_table(vectors: Any, number_tokens: Sequence[str], table: Any) -> str:
     """One row per edge of the complete graph with its cosine, most similar first."""
-    cosines = _cosines(vectors)
+    cosines = common.cosines(vectors)
     n = len(number_tokens)
     require(
         hasattr(table, "columns") and "cosine" in table.columns,
@@ -462,7 +439,7 @@ def edge_table(vectors: Any, number_tokens: Sequence[str], table: Any) -> str:
         "the rows are not sorted by cosine, most similar first: "
         "sort_values('cosine', ascending=False)",
     )
-    reference = np.sort(_upper(cosines))[::-1]
+    reference = np.sort(common.upper(cosines))[::-1]
     require(
         np.allclose(values, reference, atol=1e-4),
         "the cosines differ from the number tokens' pairwise cosines",

@@ -7,19 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
+from ml4llm.checks import check, common, require
 from ml4llm.tokens import decode_token, encode, single_token_id
-
-
-def _cosines(vectors: Any) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return unit @ unit.T
-
-
-def _upper(matrix: np.ndarray) -> np.ndarray:
-    rows, cols = np.triu_indices(len(matrix), k=1)
-    return matrix[rows, cols]
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -33,7 +22,9 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _rsa(vectors_a: Any, vectors_b: Any) -> float:
-    return _pearson(_upper(_cosines(vectors_a)), _upper(_cosines(vectors_b)))
+    return _pearson(
+        common.upper(common.cosines(vectors_a)), common.upper(common.cosines(vectors_b))
+    )
 
 
 def _rows(vectors: Mapping[str, Any], model_id: str) -> np.ndarray:
@@ -144,7 +135,7 @@ def per_word_r(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, values: A
     )
     cosines = np.array(
         [
-            _cosines(np.stack([bert[i, :n_shared], gpt2[i, :n_shared]]))[0, 1]
+            common.cosines(np.stack([bert[i, :n_shared], gpt2[i, :n_shared]]))[0, 1]
             for i in range(len(bert))
         ]
     )
@@ -185,18 +176,8 @@ def example_pair(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, x: Any,
 def cosine_matrix(vectors: Mapping[str, Any], model_id: str, matrix: Any) -> str:
     """An 18 x 18 cosine matrix: symmetric, unit diagonal, equal to the reference."""
     rows = _rows(vectors, model_id)
-    require(matrix is not None, "got None: cosine_matrix must return the matrix")
-    values = np.asarray(matrix, dtype=np.float64)
-    n = len(rows)
-    require(values.shape == (n, n), f"expected a {n} x {n} matrix, got shape {values.shape}")
-    require(np.allclose(values, values.T, atol=1e-5), "the matrix is not symmetric")
-    require(
-        np.allclose(np.diag(values), 1, atol=1e-4),
-        "the diagonal is not 1: normalise every row (axis=1) before the product",
-    )
-    require(
-        np.allclose(values, _cosines(rows), atol=1e-4),
-        "the entries differ from the cosines of the rows",
+    n = common.require_cosine_matrix(
+        matrix, rows, how="normalise every row (axis=1), then unit @ unit.T"
     )
     return f"{n} x {n}, symmetric, unit diagonal"
 
@@ -214,7 +195,7 @@ def upper_triangle(matrix: Any, upper: Any) -> str:
         f"{n} words give {n * (n - 1) // 2} pairs above the diagonal, you have {len(values)}",
     )
     require(
-        np.allclose(values, _upper(matrix), atol=1e-6),
+        np.allclose(values, common.upper(matrix), atol=1e-6),
         "the values or their order differ from matrix[np.triu_indices(n, k=1)]",
     )
     return f"{len(values)} values above the diagonal"
@@ -230,15 +211,15 @@ def rsa(
     spearman: float,
 ) -> str:
     """RSA of a matrix with itself is 1; the two models' RSA (Pearson and Spearman) is right."""
-    bert_cos = _cosines(_rows(vectors, bert_id))
-    gpt2_cos = _cosines(_rows(vectors, gpt2_id))
+    bert_cos = common.cosines(_rows(vectors, bert_id))
+    gpt2_cos = common.cosines(_rows(vectors, gpt2_id))
     self_rsa = rsa_function(bert_cos, bert_cos)
     require(self_rsa is not None, "rsa(...) returned None: it must return the correlation")
     require(
         abs(float(self_rsa) - 1) < 1e-6,
         f"the RSA of a matrix with itself should be 1, rsa gives {float(self_rsa):.4f}",
     )
-    reference = _pearson(_upper(bert_cos), _upper(gpt2_cos))
+    reference = _pearson(common.upper(bert_cos), common.upper(gpt2_cos))
     full = _pearson(bert_cos.ravel(), gpt2_cos.ravel())
     require(
         abs(float(pearson) - full) > 1e-5 or abs(full - reference) < 1e-5,
@@ -249,7 +230,7 @@ def rsa(
         abs(float(pearson) - reference) < 1e-4,
         f"the Pearson RSA should be {reference:.4f}: correlate the two upper triangles",
     )
-    ranked = _spearman(_upper(bert_cos), _upper(gpt2_cos))
+    ranked = _spearman(common.upper(bert_cos), common.upper(gpt2_cos))
     require(
         abs(float(spearman) - ranked) < 1e-4,
         f"the Spearman RSA should be {ranked:.4f}: stats.spearmanr of the two upper triangles",
@@ -291,7 +272,7 @@ def permutation_test(null: Any, p_value: float, observed: float, n_permutations:
 def same_category_pairs(categories: Sequence[str], same: Any) -> str:
     """One flag per word pair above the diagonal (row by row): True when both share a category."""
     labels = np.asarray(categories)
-    reference = _upper(labels[:, None] == labels[None, :])
+    reference = common.upper(labels[:, None] == labels[None, :])
     flags = np.asarray(same).ravel()
     n = len(labels)
     require(
@@ -350,7 +331,7 @@ def category_scores(
     off_diagonal = ~np.eye(len(labels), dtype=bool)
     require(set(scores) == set(model_ids), "give one score per model id (a dict keyed by model id)")
     for model_id in model_ids:
-        cosines = _cosines(vectors[model_id])
+        cosines = common.cosines(vectors[model_id])
         reference = cosines[same & off_diagonal].mean() - cosines[~same].mean()
         with_diagonal = cosines[same].mean() - cosines[~same].mean()
         value = float(scores[model_id])

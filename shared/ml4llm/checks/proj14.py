@@ -7,15 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, require
+from ml4llm.checks import check, common, require
 from ml4llm.tokens import decode_token, single_token_id, visible
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    """Rows divided by their norms, zero rows kept at zero (float64)."""
-    m = np.asarray(matrix, dtype=np.float64)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.where(norms > 0, norms, 1.0)
 
 
 def _direction(vector: np.ndarray) -> np.ndarray:
@@ -84,7 +77,7 @@ def unit_rows(
         "some rows are not unit length: divide each row by its own norm (axis=1, keepdims=True)",
     )
     require(
-        np.allclose(unit, _unit(raw), atol=1e-5),
+        np.allclose(unit, common.unit_rows(raw), atol=1e-5),
         "the rows changed direction: divide each row by its norm, nothing else",
     )
     if norms is not None:
@@ -114,7 +107,7 @@ def unit_rows(
 def axis(embeddings: Any, positive_id: int, negative_id: int, axis: Any, raw_axis: Any) -> str:
     """The unit axis from unit-normalised vectors, and the one from raw vectors."""
     raw = np.asarray(embeddings, dtype=np.float64)
-    unit = _unit(raw)
+    unit = common.unit_rows(raw)
     a = np.asarray(axis, dtype=np.float64)
     b = np.asarray(raw_axis, dtype=np.float64)
     require(a.shape == (raw.shape[1],), f"the axis has one value per dimension ({raw.shape[1]})")
@@ -163,7 +156,7 @@ def axis_lengths(
             abs(float(value) - reference) <= 1e-4 * max(1.0, reference),
             f"{name} should be the L2 norm of {what} ({reference:.4f})",
         )
-    unit = _unit(raw)
+    unit = common.unit_rows(raw)
     ref_cos = float(_direction(unit[positive_id] - unit[negative_id]) @ _direction(pos - neg))
     require(
         abs(float(axes_cosine) - ref_cos) < 1e-5,
@@ -278,7 +271,7 @@ def axis_ends(
 ) -> str:
     """For each pair: (projections, highest ids, lowest ids), as rank_on_axis returns them."""
     require(len(results) > 0, "still empty: fill in the loop over the pairs first")
-    unit = _unit(embeddings)
+    unit = common.unit_rows(embeddings)
     excluded = list(tokenizer.all_special_ids) if exclude_special else []
     for positive, negative in pairs:
         key = (positive, negative)

@@ -9,22 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, has_blank, require
+from ml4llm.checks import check, common, has_blank, require
 from ml4llm.tokens import decode_token, encode, single_token_id, visible
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    """Rows divided by their norms, zero rows kept at zero (float32, like the embeddings)."""
-    m = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.where(norms > 0, norms, 1.0)
 
 
 def _analogy_cosines(embeddings: np.ndarray, ids: Sequence[int]) -> np.ndarray:
     """Cosine of start - subtract + add with every row (0 for all-zero rows)."""
     m = np.asarray(embeddings, dtype=np.float32)
     vector = m[ids[0]] - m[ids[1]] + m[ids[2]]
-    return _unit(m) @ (vector / np.linalg.norm(vector))
+    return common.unit_rows(m, dtype=np.float32) @ (vector / np.linalg.norm(vector))
 
 
 def _ids(values: Any) -> np.ndarray:
@@ -181,7 +174,7 @@ def unit_rows(embeddings: Any, unit_embeddings: Any) -> str:
         "some rows are not unit length: divide each row by its own norm (axis=1, keepdims=True)",
     )
     require(
-        np.allclose(unit, _unit(raw), atol=1e-5),
+        np.allclose(unit, common.unit_rows(raw, dtype=np.float32), atol=1e-5),
         "the rows changed direction: divide each row by its norm, nothing else",
     )
     return f"{int(nonzero.sum()):,} unit rows"
@@ -200,7 +193,7 @@ def cosine_matrix(matrix: Any, embeddings: Any, ids: Sequence[int]) -> str:
     require(
         np.allclose(np.diag(c), 1, atol=1e-5), "the diagonal should be 1 (each word with itself)"
     )
-    rows = _unit(np.asarray(embeddings)[list(ids)])
+    rows = common.unit_rows(np.asarray(embeddings)[list(ids)], dtype=np.float32)
     require(
         np.allclose(c, rows @ rows.T, atol=1e-5), "the values differ from the cosine similarities"
     )
