@@ -8,6 +8,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from checkutil import expect
 from scipy import stats  # noqa: E402
 
 from ml4llm.checks import proj02 as check  # noqa: E402
@@ -34,16 +35,6 @@ def data():
         ]
     )
     return tokenizer, texts, ids, totals, uniques
-
-
-def expect(result, capsys, outcome):
-    out = capsys.readouterr().out
-    if outcome == "pass":
-        assert result and out.startswith("PASS"), out
-    elif outcome == "fail":
-        assert not result and out.startswith("FAIL") and ": " in out, out
-    else:
-        assert not result and "fill in the blank first" in out, out
 
 
 def test_token_ids(data, capsys):

@@ -9,6 +9,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from checkutil import expect
 
 from ml4llm.checks import proj03 as check  # noqa: E402
 from ml4llm.data import TEN_BOOKS, load_books  # noqa: E402
@@ -31,16 +32,6 @@ def length_table(tokenizer):
 @pytest.fixture(scope="module")
 def texts():
     return [book.text for book in load_books(list(TEN_BOOKS)[:2])]
-
-
-def expect(result, capsys, outcome):
-    out = capsys.readouterr().out
-    if outcome == "pass":
-        assert result and out.startswith("PASS"), out
-    elif outcome == "fail":
-        assert not result and out.startswith("FAIL") and ": " in out, out
-    else:
-        assert not result and "fill in the blank first" in out, out
 
 
 def test_paragraph_tokens(tokenizer, capsys):

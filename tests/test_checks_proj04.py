@@ -10,6 +10,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from checkutil import expect
 
 from ml4llm.checks import proj04 as check  # noqa: E402
 from ml4llm.models import load_tokenizer  # noqa: E402
@@ -23,17 +24,6 @@ def solution():
     chars = np.array([len(t) for t in texts])
     n_bytes = np.array([len(t.encode("utf-8")) for t in texts])
     return tokenizer, texts, chars, n_bytes
-
-
-def expect(result, capsys, outcome):
-    out = capsys.readouterr().out
-    if outcome == "pass":
-        assert result and out.startswith("PASS"), out
-    elif outcome == "fail":
-        assert not result and out.startswith("FAIL") and ": " in out, out
-    else:
-        assert not result and "fill in the blank first" in out, out
-    return out
 
 
 DEMO = {"ASCII letter": "a", "accented Latin letter": "é", "emoji": "🙂"}

@@ -144,6 +144,25 @@ def correlations(embeddings: Any, stride: int, values: Any, diagonal: Any) -> st
     return _check_pairs(_strided(embeddings, stride), values, diagonal, centre=True)
 
 
+def _require_submatrix(
+    embeddings: Any, ids: Any, cos: Any, rows: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fail unless ``cos`` is the cosine matrix of the given rows; return (reference, ``cos``)."""
+    expected = common.cosines(common.as_array(embeddings)[ids])
+    cos = common.as_array(cos)
+    require(
+        cos.shape == expected.shape,
+        f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
+    )
+    error = float(np.abs(cos - expected).max())
+    require(
+        error <= 1e-4,
+        f"the submatrix differs from the cosines of {rows} by up to {error:.2g}: "
+        f"normalise {rows}, then multiply them by their transpose",
+    )
+    return expected, cos
+
+
 @check
 def unused_tokens(tokenizer: Any, embeddings: Any, is_unused: Any, unused_cos: Any) -> str:
     """The ``[unused`` flags (994 in BERT's uncased vocabulary) and their cosine submatrix."""
@@ -161,20 +180,7 @@ def unused_tokens(tokenizer: Any, embeddings: Any, is_unused: Any, unused_cos: A
     )
     require(np.array_equal(flags, reference), "the right number, but not the right tokens")
     ids = np.flatnonzero(reference)
-    matrix = common.as_array(embeddings)[ids].astype(np.float64)
-    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
-    expected = unit @ unit.T
-    cos = common.as_array(unused_cos)
-    require(
-        cos.shape == expected.shape,
-        f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
-    )
-    error = float(np.abs(cos - expected).max())
-    require(
-        error <= 1e-4,
-        f"the submatrix differs from the unused rows' cosines by up to {error:.2g}: "
-        "normalise the unused rows, then multiply them by their transpose",
-    )
+    _require_submatrix(embeddings, ids, unused_cos, "the unused rows")
     note = "" if len(ids) == N_UNUSED_BERT else f" (BERT's vocabulary has {N_UNUSED_BERT})"
     return f"{len(ids)} [unused...] tokens{note}, cosine submatrix {len(ids)} x {len(ids)}"
 
@@ -194,19 +200,7 @@ def _set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
     ids = common.as_array(ids).astype(np.int64).ravel()
     matrix = common.as_array(embeddings)[ids].astype(np.float64)
     norms = np.linalg.norm(matrix, axis=1)
-    unit = matrix / norms[:, None]
-    expected = unit @ unit.T
-    cos = common.as_array(cos)
-    require(
-        cos.shape == expected.shape,
-        f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
-    )
-    error = float(np.abs(cos - expected).max())
-    require(
-        error <= 1e-4,
-        f"the submatrix differs from the rows' cosines by up to {error:.2g}: normalise the rows, "
-        "then multiply them by their transpose",
-    )
+    expected, cos = _require_submatrix(embeddings, ids, cos, "the rows")
     missing = [key for key in _SUMMARY_KEYS if key not in summary]
     require(not missing, f"the description lacks {missing}")
     off = ~np.eye(len(ids), dtype=bool)
