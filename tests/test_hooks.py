@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from ml4llm.hooks import (
     ActivationCache,
+    HookPoint,
     act_name,
     block_output,
     hook_names,
@@ -145,7 +146,7 @@ def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
     with pytest.raises(ValueError) as err:
         with hooks(
             model,
-            [("blocks.0.hook_resid_pre", lambda t, n: None), ("blocks.99.attn.hook_q", print)],
+            [("blocks.0.hook_resid_pre", lambda t, hook: None), ("blocks.99.attn.hook_q", print)],
         ):
             pass
     message = str(err.value)
@@ -163,8 +164,8 @@ def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
 
 def test_unsupported_architecture_names_the_supported_ones() -> None:
     module = nn.Linear(2, 2)
-    module.config = SimpleNamespace(model_type="llama")
-    with pytest.raises(ValueError, match="gpt2, gpt_neo, bert, roberta"):
+    module.config = SimpleNamespace(model_type="t5")
+    with pytest.raises(ValueError, match="gpt2, gpt_neo, bert, roberta, llama, qwen2, mistral, gpt_neox"):
         hook_names(module)
 
 
@@ -377,7 +378,7 @@ def test_block_input_passed_as_keyword(model: nn.Module) -> None:
     x = torch.randn(1, 3, model.config.hidden_size, generator=generator)
     seen: list[Tensor] = []
 
-    def double(tensor: Tensor, name: str) -> Tensor:
+    def double(tensor: Tensor, hook: HookPoint) -> Tensor:
         seen.append(tensor)
         return 2 * tensor
 
@@ -440,7 +441,7 @@ def test_sdpa_model_offers_no_pattern() -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def _zero(tensor: Tensor, name: str) -> Tensor:
+def _zero(tensor: Tensor, hook: HookPoint) -> Tensor:
     return torch.zeros_like(tensor)
 
 
@@ -477,7 +478,7 @@ def test_zeroing_one_head_of_z(
     clean_output, clean_cache = clean
     head = 1
 
-    def zero_head(z: Tensor, name: str) -> Tensor:
+    def zero_head(z: Tensor, hook: HookPoint) -> Tensor:
         z = z.clone()
         z[:, :, head] = 0
         return z
@@ -509,7 +510,7 @@ def test_every_name_can_be_written(
         for name in hook_names(model)
         if _pattern_writable(model) or not name.endswith("hook_pattern")
     ]
-    with hooks(model, [(name, lambda t, n: t.clone()) for name in writable]):
+    with hooks(model, [(name, lambda t, hook: t.clone()) for name in writable]):
         torch.testing.assert_close(_forward(model, batch), reference)
     for name in writable:
         with hooks(model, [(name, _zero)]):
@@ -525,7 +526,7 @@ def test_written_resid_mid_reaches_the_residual_stream(
     model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
 ) -> None:
     _, clean_cache = clean
-    with hooks(model, [("blocks.0.hook_resid_mid", lambda t, n: 2 * t)]):
+    with hooks(model, [("blocks.0.hook_resid_mid", lambda t, hook: 2 * t)]):
         _, patched = run_with_cache(model, batch)
     torch.testing.assert_close(patched["resid_mid", 0], 2 * clean_cache["resid_mid", 0])
     assert torch.equal(patched["attn_out", 0], clean_cache["attn_out", 0])
@@ -539,12 +540,12 @@ def test_nested_hooks_see_what_the_model_computes(
     _, clean_cache = clean
     seen: dict[str, Tensor] = {}
 
-    def read(tensor: Tensor, name: str) -> None:
-        seen[name] = tensor.clone()
+    def read(tensor: Tensor, hook: HookPoint) -> None:
+        seen[hook.name] = tensor.clone()
 
     readers = [(act_name(short, 1), read) for short in ("resid_mid", "attn_out", "resid_pre")]
     with hooks(model, readers):
-        with hooks(model, [("blocks.1.hook_resid_pre", lambda t, n: 2 * t)]):
+        with hooks(model, [("blocks.1.hook_resid_pre", lambda t, hook: 2 * t)]):
             _forward(model, batch)
     doubled = 2 * clean_cache["resid_pre", 1]
     # The outer reader of resid_pre fires before the inner writer, like TransformerLens' hooks.
@@ -567,13 +568,13 @@ def test_patching_from_a_cache_and_hook_order(
     _, other_cache = run_with_cache(model, other, names="hook_q")
     calls: list[str] = []
 
-    def first(q: Tensor, name: str) -> Tensor:
+    def first(q: Tensor, hook: HookPoint) -> Tensor:
         calls.append("first")
-        return other_cache[name]
+        return other_cache[hook.name]
 
-    def second(q: Tensor, name: str) -> None:
+    def second(q: Tensor, hook: HookPoint) -> None:
         calls.append("second")
-        assert torch.equal(q, other_cache[name])  # sees what the first hook wrote
+        assert torch.equal(q, other_cache[hook.name])  # sees what the first hook wrote
 
     fwd_hooks = [(act_name("q", layer), first) for layer in range(model.config.num_hidden_layers)]
     with hooks(model, [*fwd_hooks, ("blocks.0.attn.hook_q", second)]):
@@ -584,10 +585,10 @@ def test_patching_from_a_cache_and_hook_order(
 
 def test_bad_return_values(model: nn.Module, batch: dict[str, Tensor]) -> None:
     with pytest.raises(ValueError, match=r"returned shape \(1,\)"):
-        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: torch.zeros(1))]):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, hook: torch.zeros(1))]):
             _forward(model, batch)
     with pytest.raises(TypeError, match="returned int"):
-        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: 0)]):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, hook: 0)]):
             _forward(model, batch)
     with pytest.raises(TypeError, match="not callable"):
         with hooks(model, [("blocks.0.hook_resid_pre", "zero")]):
