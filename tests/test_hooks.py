@@ -1,8 +1,10 @@
-"""Tests of ml4llm.hooks on the offline stand-ins of GPT-2, GPT-Neo, BERT and RoBERTa.
+"""Tests of ml4llm.hooks on every architecture it supports.
 
-Every cached activation is checked against what the model itself computes: its
+GPT-2, GPT-Neo, BERT, RoBERTa and Pythia (GPT-NeoX) run on the offline stand-ins; the Llama
+family (Llama, Qwen2, Mistral) and a GPT-NeoX without Pythia's parallel residual on tiny seeded
+models. Every cached activation is checked against what the model itself computes: its
 ``output_hidden_states`` and ``output_attentions``, its own modules applied to cached inputs, and
-attention recomputed from the cached q, k and v.
+attention recomputed from the cached q, k and v (after the rotary embedding, where there is one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from torch import Tensor, nn
 
 from ml4llm.hooks import (
     ActivationCache,
+    HookPoint,
     act_name,
     block_output,
     hook_names,
@@ -26,17 +29,58 @@ from ml4llm.hooks import (
     run_with_cache,
 )
 
-# (model id, head): the four architectures, BERT both as the trained MiniLM encoder and with a
-# masked-LM head, GPT-2 also without its LM head.
-MODELS = {
+# (model id, head) of a registry model, or the name of a tiny seeded model (see _tiny): the
+# architectures, BERT both as the trained MiniLM encoder and with a masked-LM head, GPT-2 also
+# without its LM head.
+MODELS: dict[str, tuple[str, str] | str] = {
     "gpt2": ("gpt2", "lm"),
     "gpt2_base": ("gpt2", "base"),
     "gpt_neo": ("EleutherAI/gpt-neo-125m", "lm"),
     "bert": ("bert-base-uncased", "base"),
     "bert_mlm": ("bert-base-uncased", "mlm"),
     "roberta": ("roberta-base", "mlm"),
+    "pythia": ("EleutherAI/pythia-410m", "lm"),
+    "gpt_neox_sequential": "gpt_neox_sequential",
+    "llama": "llama",
+    "qwen2": "qwen2",
+    "mistral": "mistral",
 }
 TRANSFORMERS_MAJOR = int(transformers.__version__.split(".")[0])
+LLAMA_FAMILY = ("llama", "qwen2", "mistral")
+ROTARY = (*LLAMA_FAMILY, "gpt_neox")
+
+
+def _tiny(kind: str) -> nn.Module:
+    """A tiny seeded causal LM: 3 layers x 64, 4 heads, eager attention.
+
+    Llama with 2 key/value heads, Qwen2 (q/k/v biases) with 2, Mistral with 1 and a sliding
+    window of 3 tokens, and a GPT-NeoX with a sequential residual and rotary on half of each head.
+    """
+    common: dict[str, Any] = {
+        "vocab_size": 2200,
+        "hidden_size": 64,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "intermediate_size": 96,
+        "max_position_embeddings": 64,
+    }
+    if kind == "llama":
+        config = transformers.LlamaConfig(num_key_value_heads=2, **common)
+        cls = transformers.LlamaForCausalLM
+    elif kind == "qwen2":
+        config = transformers.Qwen2Config(num_key_value_heads=2, **common)
+        cls = transformers.Qwen2ForCausalLM
+    elif kind == "mistral":
+        config = transformers.MistralConfig(num_key_value_heads=1, sliding_window=3, **common)
+        cls = transformers.MistralForCausalLM
+    else:
+        config = transformers.GPTNeoXConfig(use_parallel_residual=False, rotary_pct=0.5, **common)
+        cls = transformers.GPTNeoXForCausalLM
+    config._attn_implementation = "eager"
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = cls(config)
+    return model.eval().requires_grad_(False)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +104,10 @@ def one_thread() -> Iterator[None]:
 def model(request: pytest.FixtureRequest, offline: None) -> nn.Module:
     from ml4llm.models import load_model
 
-    model_id, head = MODELS[request.param]
+    source = MODELS[request.param]
+    if isinstance(source, str):
+        return _tiny(source)
+    model_id, head = source
     return load_model(model_id, head=head, profile="offline", device="cpu")
 
 
@@ -94,13 +141,91 @@ def _forward(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
         return _final(model(**batch))
 
 
+def _kind(model: nn.Module) -> str:
+    return model.config.model_type
+
+
 def _pre_ln(model: nn.Module) -> bool:
-    return model.config.model_type in ("gpt2", "gpt_neo")
+    return _kind(model) not in ("bert", "roberta")
+
+
+def _rotary(model: nn.Module) -> bool:
+    return _kind(model) in ROTARY
+
+
+def _parallel(model: nn.Module) -> bool:
+    """Pythia's blocks: resid_post = resid_pre + attn_out + mlp_out, no resid_mid."""
+    return _kind(model) == "gpt_neox" and model.config.use_parallel_residual
+
+
+def _gated(model: nn.Module) -> bool:
+    return _kind(model) in LLAMA_FAMILY
 
 
 def _blocks(model: nn.Module) -> nn.ModuleList:
     base = model.base_model
-    return base.h if _pre_ln(model) else base.encoder.layer
+    if _kind(model) in ("gpt2", "gpt_neo"):
+        return base.h
+    if _kind(model) in ("bert", "roberta"):
+        return base.encoder.layer
+    return base.layers
+
+
+def _embed(model: nn.Module) -> nn.Module:
+    base = model.base_model
+    if _kind(model) in ("gpt2", "gpt_neo"):
+        return base.wte
+    if _kind(model) in ("bert", "roberta"):
+        return base.embeddings.word_embeddings
+    return base.embed_in if _kind(model) == "gpt_neox" else base.embed_tokens
+
+
+def _final_norm(model: nn.Module) -> nn.Module:
+    base = model.base_model
+    if _kind(model) in ("gpt2", "gpt_neo"):
+        return base.ln_f
+    return base.final_layer_norm if _kind(model) == "gpt_neox" else base.norm
+
+
+def _out_proj(model: nn.Module, layer: int) -> nn.Module:
+    block = _blocks(model)[layer]
+    return {
+        "gpt2": lambda: block.attn.c_proj,
+        "gpt_neo": lambda: block.attn.attention.out_proj,
+        "gpt_neox": lambda: block.attention.dense,
+        "bert": lambda: block.attention.output.dense,
+        "roberta": lambda: block.attention.output.dense,
+    }.get(_kind(model), lambda: block.self_attn.o_proj)()
+
+
+def _down_proj(model: nn.Module, layer: int) -> nn.Module:
+    block = _blocks(model)[layer]
+    return {
+        "gpt2": lambda: block.mlp.c_proj,
+        "gpt_neo": lambda: block.mlp.c_proj,
+        "gpt_neox": lambda: block.mlp.dense_4h_to_h,
+        "bert": lambda: block.output.dense,
+        "roberta": lambda: block.output.dense,
+    }.get(_kind(model), lambda: block.mlp.down_proj)()
+
+
+def _ln_2(block: nn.Module) -> nn.Module:
+    """The LayerNorm (or RMSNorm) in front of a pre-LN block's MLP."""
+    return getattr(block, "ln_2", None) or block.post_attention_layernorm
+
+
+def _activation(block: nn.Module) -> nn.Module:
+    mlp = block.mlp
+    return getattr(mlp, "act_fn", None) or mlp.act
+
+
+def _d_head(model: nn.Module) -> int:
+    config = model.config
+    return getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+
+
+def _kv_heads(model: nn.Module) -> int:
+    return getattr(model.config, "num_key_value_heads", None) or model.config.num_attention_heads
 
 
 def _hook_count(model: nn.Module) -> int:
@@ -109,7 +234,37 @@ def _hook_count(model: nn.Module) -> int:
 
 def _pattern_writable(model: nn.Module) -> bool:
     """Where the model calls an attention-dropout module on the probabilities (module docstring)."""
-    return model.config.model_type == "gpt_neo" or TRANSFORMERS_MAJOR < 5
+    return _kind(model) == "gpt_neo" or (
+        TRANSFORMERS_MAJOR < 5 and _kind(model) in ("gpt2", "bert", "roberta")
+    )
+
+
+def _records_inside_forward(model: nn.Module) -> bool:
+    """transformers 4.x records the Llama family's hidden states before forward hooks run."""
+    return TRANSFORMERS_MAJOR < 5 and _kind(model) in LLAMA_FAMILY
+
+
+def _per_block(model: nn.Module) -> list[str]:
+    """The suffixes of one block's hook names, in firing order."""
+    q, k = ["attn.hook_q"], ["attn.hook_k"]
+    if _rotary(model):
+        q, k = [*q, "attn.hook_rot_q"], [*k, "attn.hook_rot_k"]
+    mid = [] if _parallel(model) else ["hook_resid_mid"]
+    mlp_in = ["mlp.hook_pre", "mlp.hook_pre_linear"] if _gated(model) else ["mlp.hook_pre"]
+    return [
+        "hook_resid_pre",
+        *q,
+        *k,
+        "attn.hook_v",
+        "attn.hook_pattern",
+        "attn.hook_z",
+        "hook_attn_out",
+        *mid,
+        *mlp_in,
+        "mlp.hook_post",
+        "hook_mlp_out",
+        "hook_resid_post",
+    ]
 
 
 # --------------------------------------------------------------------------- names
@@ -118,22 +273,8 @@ def _pattern_writable(model: nn.Module) -> bool:
 def test_hook_names_per_architecture(model: nn.Module) -> None:
     names = hook_names(model)
     n_layers = model.config.num_hidden_layers
-    per_block = [
-        "hook_resid_pre",
-        "attn.hook_q",
-        "attn.hook_k",
-        "attn.hook_v",
-        "attn.hook_pattern",
-        "attn.hook_z",
-        "hook_attn_out",
-        "hook_resid_mid",
-        "mlp.hook_pre",
-        "mlp.hook_post",
-        "hook_mlp_out",
-        "hook_resid_post",
-    ]
-    expected = ["hook_embed", "hook_pos_embed"]
-    expected += [f"blocks.{layer}.{s}" for layer in range(n_layers) for s in per_block]
+    expected = ["hook_embed"] if _rotary(model) else ["hook_embed", "hook_pos_embed"]
+    expected += [f"blocks.{layer}.{s}" for layer in range(n_layers) for s in _per_block(model)]
     if _pre_ln(model):
         expected.append("ln_final.hook_normalized")  # BERT and RoBERTa have no final LayerNorm
     assert names == expected
@@ -145,7 +286,7 @@ def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
     with pytest.raises(ValueError) as err:
         with hooks(
             model,
-            [("blocks.0.hook_resid_pre", lambda t, n: None), ("blocks.99.attn.hook_q", print)],
+            [("blocks.0.hook_resid_pre", lambda t, hook: None), ("blocks.99.attn.hook_q", print)],
         ):
             pass
     message = str(err.value)
@@ -161,10 +302,38 @@ def test_wrong_name_raises_and_lists_valid_names(model: nn.Module) -> None:
             run_with_cache(model, torch.tensor([5, 6]), names=["ln_final.hook_normalized"])
 
 
+def test_names_other_architectures_have_are_explained(model: nn.Module) -> None:
+    """A name that exists elsewhere but not here says why."""
+    reasons = {
+        "blocks.0.attn.hook_rot_q": (not _rotary(model), "has no rotary embedding"),
+        "hook_pos_embed": (_rotary(model), "positions enter through the rotary embedding"),
+        "blocks.1.mlp.hook_pre_linear": (not _gated(model), "Only gated MLPs"),
+        "blocks.0.hook_resid_mid": (_parallel(model), "adds attention and MLP in parallel"),
+    }
+    for name, (missing, reason) in reasons.items():
+        if missing:
+            with pytest.raises(ValueError, match=reason):
+                run_with_cache(model, torch.tensor([5, 6]), names=[name])
+        else:
+            assert name in hook_names(model)
+
+
+def test_hook_names_must_be_strings(model: nn.Module) -> None:
+    with pytest.raises(TypeError, match=r"strings such as .*act_name\(short, layer\)"):
+        with hooks(model, [(("resid_post", 0), lambda t, hook: None)]):
+            pass
+    with pytest.raises(TypeError, match="not int 3"):
+        run_with_cache(model, torch.tensor([5, 6]), names=[3])
+    with pytest.raises(TypeError, match="strings"):
+        run_with_cache(model, torch.tensor([5, 6]), names=7)
+
+
 def test_unsupported_architecture_names_the_supported_ones() -> None:
     module = nn.Linear(2, 2)
-    module.config = SimpleNamespace(model_type="llama")
-    with pytest.raises(ValueError, match="gpt2, gpt_neo, bert, roberta"):
+    module.config = SimpleNamespace(model_type="t5")
+    with pytest.raises(
+        ValueError, match="gpt2, gpt_neo, bert, roberta, llama, qwen2, mistral, gpt_neox"
+    ):
         hook_names(module)
 
 
@@ -173,7 +342,7 @@ def test_names_filters(model: nn.Module, batch: dict[str, Tensor]) -> None:
     _, by_substring = run_with_cache(model, batch, names="hook_pattern")
     assert list(by_substring) == [f"blocks.{layer}.attn.hook_pattern" for layer in range(n_layers)]
     _, by_predicate = run_with_cache(model, batch, names=lambda name: name.startswith("blocks.1."))
-    assert len(by_predicate) == 12
+    assert len(by_predicate) == len(_per_block(model))
     _, exact = run_with_cache(model, batch, names="hook_embed")
     assert list(exact) == ["hook_embed"]
     # A list is cached in firing order, whatever order it was given in.
@@ -188,18 +357,19 @@ def test_cache_shapes_and_storage(model: nn.Module, clean: tuple[Any, Activation
     _, cache = clean
     config = model.config
     batch, pos, d_model = 2, 6, config.hidden_size
-    heads = config.num_attention_heads
-    block = _blocks(model)[0]
-    mlp_in = block.mlp.c_fc if _pre_ln(model) else block.intermediate.dense
-    d_mlp = mlp_in.weight.numel() // d_model  # GPT-2's config.n_inner is None by default
+    heads, kv_heads, d_head = config.num_attention_heads, _kv_heads(model), _d_head(model)
+    # GPT-2's and GPT-Neo's configs leave the MLP width unset: 4 x d_model.
+    d_mlp = getattr(config, "intermediate_size", None) or 4 * d_model
     for name, tensor in cache.items():
         assert tensor.device.type == "cpu" and not tensor.requires_grad, name
         short = name.rsplit("hook_", 1)[1]
-        if short in ("q", "k", "v", "z"):
-            assert tensor.shape == (batch, pos, heads, d_model // heads), name
+        if short in ("q", "rot_q", "z"):
+            assert tensor.shape == (batch, pos, heads, d_head), name
+        elif short in ("k", "rot_k", "v"):
+            assert tensor.shape == (batch, pos, kv_heads, d_head), name
         elif short == "pattern":
             assert tensor.shape == (batch, heads, pos, pos), name
-        elif name.endswith(("mlp.hook_pre", "mlp.hook_post")):
+        elif ".mlp." in name:
             assert tensor.shape == (batch, pos, d_mlp), name
         elif short == "pos_embed":
             assert tensor.shape in ((1, pos, d_model), (batch, pos, d_model)), name
@@ -210,7 +380,7 @@ def test_cache_shapes_and_storage(model: nn.Module, clean: tuple[Any, Activation
         model, {"input_ids": torch.tensor([[5, 6, 7]]), "output_hidden_states": True}, names="resid"
     )
     kept = cache["resid_pre", 1].clone()
-    output.hidden_states[1].zero_()  # the input of block 1 in all four architectures
+    output.hidden_states[1].zero_()  # the input of block 1 in every architecture
     assert torch.equal(cache["resid_pre", 1], kept)
 
 
@@ -270,16 +440,20 @@ def _attention_mask(model: nn.Module, layer: int, padding: Tensor) -> Tensor:
         allowed = allowed & (key <= query)
         if model.config.model_type == "gpt_neo" and model.config.attention_layers[layer] == "local":
             allowed = allowed & (query - key < model.config.window_size)
+        if model.config.model_type == "mistral" and model.config.sliding_window:
+            allowed = allowed & (query - key < model.config.sliding_window)
     return allowed
 
 
-def _out_proj(model: nn.Module, layer: int) -> nn.Module:
-    block = _blocks(model)[layer]
-    if model.config.model_type == "gpt2":
-        return block.attn.c_proj
-    if model.config.model_type == "gpt_neo":
-        return block.attn.attention.out_proj
-    return block.attention.output.dense
+def _scores(model: nn.Module, cache: ActivationCache, layer: int) -> Tensor:
+    """q·k per head from the cache: after the rotary embedding, key heads shared under GQA."""
+    q = cache["rot_q" if _rotary(model) else "q", layer]
+    k = cache["rot_k" if _rotary(model) else "k", layer]
+    k = k.repeat_interleave(q.shape[2] // k.shape[2], dim=2)
+    scores = torch.einsum("bqhd,bkhd->bhqk", q, k)
+    if model.config.model_type != "gpt_neo":  # GPT-Neo does not scale by 1/sqrt(d_head)
+        scores = scores / math.sqrt(q.shape[-1])
+    return scores
 
 
 def test_qkv_recombine_into_z_and_attn_out(
@@ -287,18 +461,34 @@ def test_qkv_recombine_into_z_and_attn_out(
 ) -> None:
     _, cache = clean
     for layer in range(model.config.num_hidden_layers):
-        q, k, v = cache["q", layer], cache["k", layer], cache["v", layer]
-        scores = torch.einsum("bqhd,bkhd->bhqk", q, k)
-        if model.config.model_type != "gpt_neo":  # GPT-Neo does not scale by 1/sqrt(d_head)
-            scores = scores / math.sqrt(q.shape[-1])
         allowed = _attention_mask(model, layer, batch["attention_mask"])
-        pattern = scores.masked_fill(~allowed, float("-inf")).softmax(-1)
+        pattern = _scores(model, cache, layer).masked_fill(~allowed, float("-inf")).softmax(-1)
         torch.testing.assert_close(pattern, cache["pattern", layer])
+        v = cache["v", layer].repeat_interleave(pattern.shape[1] // cache["v", layer].shape[2], 2)
         z = torch.einsum("bhqk,bkhd->bqhd", pattern, v)
         torch.testing.assert_close(z, cache["z", layer])
         with torch.no_grad():
             attn_out = _out_proj(model, layer)(cache["z", layer].flatten(-2))
         torch.testing.assert_close(attn_out, cache["attn_out", layer])
+
+
+def test_rotary_turns_q_and_k_by_position(
+    model: nn.Module, clean: tuple[Any, ActivationCache]
+) -> None:
+    """hook_rot_q/k rotate hook_q/k: lengths kept, position 0 unturned, later positions turned."""
+    if not _rotary(model):
+        assert "blocks.0.attn.hook_rot_q" not in hook_names(model)
+        return
+    _, cache = clean
+    for short in ("q", "k"):
+        plain, turned = cache[short, 1], cache[f"rot_{short}", 1]
+        torch.testing.assert_close(turned.norm(dim=-1), plain.norm(dim=-1))
+        assert torch.equal(turned[:, 0], plain[:, 0])  # cos 0 = 1, sin 0 = 0
+        assert not torch.allclose(turned[:, 1:], plain[:, 1:])
+        if _kind(model) == "gpt_neox":  # only the first rotary_pct of each head turns
+            n_rotary = _blocks(model)[1].attention.rotary_ndims
+            assert 0 < n_rotary < _d_head(model)
+            assert torch.equal(turned[..., n_rotary:], plain[..., n_rotary:])
 
 
 def _check_layer(
@@ -310,23 +500,36 @@ def _check_layer(
     """
     close = torch.testing.assert_close
     block = _blocks(model)[layer]
-    pre, mid, post = (cache[name, layer] for name in ("resid_pre", "resid_mid", "resid_post"))
+    pre, post = cache["resid_pre", layer], cache["resid_post", layer]
     attn_out, mlp_pre, mlp_post, mlp_out = (
         cache[name, layer] for name in ("attn_out", "mlp_pre", "mlp_post", "mlp_out")
     )
     with torch.no_grad():
-        if _pre_ln(model):
+        # hook_post through the down projection is hook_mlp_out, in every architecture.
+        close(_down_proj(model, layer)(mlp_post), mlp_out)
+        if _parallel(model):  # Pythia: attention and MLP both read resid_pre
+            close(post, pre + attn_out + mlp_out)
+            close(mlp_out, block.mlp(_ln_2(block)(pre)))
+        elif _pre_ln(model):
+            mid = cache["resid_mid", layer]
             if not mid_written:
                 close(mid, pre + attn_out)
             close(post, mid + mlp_out)
-            close(mlp_post, block.mlp.act(mlp_pre))
-            close(mlp_out, block.mlp(block.ln_2(mid)))
+            close(mlp_out, block.mlp(_ln_2(block)(mid)))
         else:  # post-LN: a LayerNorm after each residual sum
+            mid = cache["resid_mid", layer]
             if not mid_written:
                 close(mid, block.attention.output.LayerNorm(attn_out + pre))
             close(post, block.output.LayerNorm(mlp_out + mid))
             close(mlp_post, block.intermediate.intermediate_act_fn(mlp_pre))
             close(mlp_pre, block.intermediate.dense(mid))
+        if _gated(model):  # SwiGLU: act(gate) x up
+            mlp_in = _ln_2(block)(cache["resid_mid", layer])
+            close(cache["mlp_pre_linear", layer], block.mlp.up_proj(mlp_in))
+            close(mlp_pre, block.mlp.gate_proj(mlp_in))
+            close(mlp_post, _activation(block)(mlp_pre) * cache["mlp_pre_linear", layer])
+        elif _pre_ln(model):
+            close(mlp_post, _activation(block)(mlp_pre))
 
 
 def test_block_relations(model: nn.Module, clean: tuple[Any, ActivationCache]) -> None:
@@ -338,7 +541,7 @@ def test_block_relations(model: nn.Module, clean: tuple[Any, ActivationCache]) -
             assert torch.equal(cache["resid_post", layer], cache["resid_pre", layer + 1])
     if _pre_ln(model):
         with torch.no_grad():
-            final = model.base_model.ln_f(cache["resid_post", n_layers - 1])
+            final = _final_norm(model)(cache["resid_post", n_layers - 1])
         torch.testing.assert_close(cache["ln_final.hook_normalized"], final)
 
 
@@ -346,13 +549,12 @@ def test_embeddings(
     model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
 ) -> None:
     _, cache = clean
-    base = model.base_model
     with torch.no_grad():
-        if _pre_ln(model):
-            assert torch.equal(cache["embed"], base.wte(batch["input_ids"]))
-            assert torch.equal(cache["resid_pre", 0], cache["embed"] + cache["pos_embed"])
-        else:
-            assert torch.equal(cache["embed"], base.embeddings.word_embeddings(batch["input_ids"]))
+        assert torch.equal(cache["embed"], _embed(model)(batch["input_ids"]))
+    if _rotary(model):  # positions enter later, through the rotary embedding
+        assert torch.equal(cache["resid_pre", 0], cache["embed"])
+    elif _pre_ln(model):
+        assert torch.equal(cache["resid_pre", 0], cache["embed"] + cache["pos_embed"])
 
 
 def test_block_output_helper(model: nn.Module, batch: dict[str, Tensor]) -> None:
@@ -377,14 +579,18 @@ def test_block_input_passed_as_keyword(model: nn.Module) -> None:
     x = torch.randn(1, 3, model.config.hidden_size, generator=generator)
     seen: list[Tensor] = []
 
-    def double(tensor: Tensor, name: str) -> Tensor:
+    def double(tensor: Tensor, hook: HookPoint) -> Tensor:
         seen.append(tensor)
         return 2 * tensor
 
+    extra: dict[str, Any] = {}
+    if _rotary(model):  # rotary blocks take the (cos, sin) that the model computes once
+        positions = torch.arange(x.shape[1])[None]
+        extra["position_embeddings"] = model.base_model.rotary_emb(x, positions)
     with torch.no_grad():
         with hooks(model, [("blocks.0.hook_resid_pre", double)]):
-            by_keyword = block_output(block(hidden_states=x))
-        expected = block_output(block(2 * x))
+            by_keyword = block_output(block(hidden_states=x, **extra))
+        expected = block_output(block(2 * x, **extra))
     assert torch.equal(seen[0], x)
     assert torch.equal(by_keyword, expected)
 
@@ -399,7 +605,15 @@ def test_cache_keys_and_shorthand(clean: tuple[Any, ActivationCache]) -> None:
     assert cache["mlp_post", 1] is cache["blocks.1.mlp.hook_post"]
     assert cache["pre", 1] is cache["blocks.1.mlp.hook_pre"]
     assert cache["attn_out", 0] is cache["blocks.0.hook_attn_out"]
-    assert cache["embed"] is cache["hook_embed"] and cache["pos_embed"] is cache["hook_pos_embed"]
+    assert cache["embed"] is cache["hook_embed"]
+    if "hook_pos_embed" in cache:  # learned positions only
+        assert cache["pos_embed"] is cache["hook_pos_embed"]
+    if "blocks.0.attn.hook_rot_q" in cache:
+        assert cache["rot_q", 0] is cache["blocks.0.attn.hook_rot_q"]
+    if "blocks.1.mlp.hook_pre_linear" in cache:
+        assert cache["pre_linear", 1] is cache["blocks.1.mlp.hook_pre_linear"]
+    assert act_name("rot_k", 2) == "blocks.2.attn.hook_rot_k"
+    assert act_name("mlp_pre_linear", 0) == "blocks.0.mlp.hook_pre_linear"
     assert act_name("z", 3) == "blocks.3.attn.hook_z"
     assert act_name("normalized") == "ln_final.hook_normalized"
     assert ("pattern", 0) in cache and "hook_embed" in cache and ("pattern", 99) not in cache
@@ -440,7 +654,7 @@ def test_sdpa_model_offers_no_pattern() -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def _zero(tensor: Tensor, name: str) -> Tensor:
+def _zero(tensor: Tensor, hook: HookPoint) -> Tensor:
     return torch.zeros_like(tensor)
 
 
@@ -477,7 +691,7 @@ def test_zeroing_one_head_of_z(
     clean_output, clean_cache = clean
     head = 1
 
-    def zero_head(z: Tensor, name: str) -> Tensor:
+    def zero_head(z: Tensor, hook: HookPoint) -> Tensor:
         z = z.clone()
         z[:, :, head] = 0
         return z
@@ -487,7 +701,8 @@ def test_zeroing_one_head_of_z(
             model, batch, names=lambda name: name.startswith("blocks.0")
         )
     assert not torch.allclose(_final(output), _final(clean_output))
-    for name in ("q", "k", "v", "pattern"):
+    upstream = ("q", "rot_q", "k", "rot_k", "v", "pattern") if _rotary(model) else ("q", "k", "v")
+    for name in upstream:
         assert torch.equal(patched[name, 0], clean_cache[name, 0])
     others = [h for h in range(model.config.num_attention_heads) if h != head]
     assert torch.equal(patched["z", 0][:, :, others], clean_cache["z", 0][:, :, others])
@@ -496,6 +711,33 @@ def test_zeroing_one_head_of_z(
         attn_out = _out_proj(model, 0)(patched["z", 0].flatten(-2))
     torch.testing.assert_close(patched["attn_out", 0], attn_out)
     assert not torch.allclose(patched["attn_out", 0], clean_cache["attn_out", 0])
+
+
+def test_zeroing_one_head_equals_a_pre_hook_on_the_output_projection(
+    model: nn.Module, batch: dict[str, Tensor]
+) -> None:
+    """hook_z against an independent torch pre-hook that zeroes the head's slice of the input."""
+    head, layer, d_head = 1, 1, _d_head(model)
+
+    def zero_head(z: Tensor, hook: HookPoint) -> Tensor:
+        z = z.clone()
+        z[:, :, head] = 0
+        return z
+
+    def zero_slice(module: nn.Module, args: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        x = args[0].clone()
+        x[..., head * d_head : (head + 1) * d_head] = 0
+        return (x, *args[1:])
+
+    with hooks(model, [(act_name("z", layer), zero_head)]):
+        by_name = _forward(model, batch)
+    handle = _out_proj(model, layer).register_forward_pre_hook(zero_slice)
+    try:
+        by_torch = _forward(model, batch)
+    finally:
+        handle.remove()
+    assert torch.equal(by_name, by_torch)
+    assert not torch.allclose(by_name, _forward(model, batch))
 
 
 def test_every_name_can_be_written(
@@ -509,7 +751,7 @@ def test_every_name_can_be_written(
         for name in hook_names(model)
         if _pattern_writable(model) or not name.endswith("hook_pattern")
     ]
-    with hooks(model, [(name, lambda t, n: t.clone()) for name in writable]):
+    with hooks(model, [(name, lambda t, hook: t.clone()) for name in writable]):
         torch.testing.assert_close(_forward(model, batch), reference)
     for name in writable:
         with hooks(model, [(name, _zero)]):
@@ -521,11 +763,76 @@ def test_every_name_can_be_written(
     assert torch.equal(_forward(model, batch), reference)
 
 
+def test_written_rotated_keys_are_what_the_attention_uses(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    """Keys patched after the rotary embedding, from a run on other tokens."""
+    if not _rotary(model):
+        return
+    _, clean_cache = clean
+    other = {**batch, "input_ids": batch["input_ids"].flip(1)}
+    _, other_cache = run_with_cache(model, other, names="hook_rot_k")
+
+    def patch(activation: Tensor, hook: HookPoint) -> Tensor:
+        return other_cache[hook.name]
+
+    with hooks(model, [("blocks.0.attn.hook_rot_k", patch)]):
+        _, patched = run_with_cache(model, batch, names="blocks.0.")
+    # The model rotated the written keys back to the patched ones (up to float rounding).
+    mixed = ActivationCache({**clean_cache, "blocks.0.attn.hook_rot_k": other_cache["rot_k", 0]}, 1)
+    allowed = _attention_mask(model, 0, batch["attention_mask"])
+    pattern = _scores(model, mixed, 0).masked_fill(~allowed, float("-inf")).softmax(-1)
+    torch.testing.assert_close(patched["pattern", 0], pattern)
+    torch.testing.assert_close(patched["rot_k", 0], other_cache["rot_k", 0])
+    assert torch.equal(patched["rot_q", 0], clean_cache["rot_q", 0])
+
+
+def test_rotated_q_sees_writes_on_q_installed_later(
+    model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
+) -> None:
+    """Firing order holds across names: an outer hook_rot_q reader sees an inner hook_q write."""
+    if not _rotary(model):
+        return
+    _, clean_cache = clean
+    seen: dict[str, Tensor] = {}
+
+    def read(activation: Tensor, hook: HookPoint) -> None:
+        seen[hook.name] = activation
+
+    with hooks(model, [("blocks.0.attn.hook_rot_q", read)]):
+        with hooks(model, [("blocks.0.attn.hook_q", lambda t, hook: 3 * t)]):
+            _forward(model, batch)
+    torch.testing.assert_close(seen["blocks.0.attn.hook_rot_q"], 3 * clean_cache["rot_q", 0])
+
+
+def test_written_residual_is_what_transformers_records(
+    model: nn.Module, batch: dict[str, Tensor]
+) -> None:
+    """After a write at resid_post L, hidden_states[L + 1] of the same forward holds it.
+
+    Also when transformers 5 already installed its recording hooks in an earlier call.
+    """
+    layer = 1
+    with torch.no_grad():
+        model(**batch, output_hidden_states=True, output_attentions=True)
+    generator = torch.Generator().manual_seed(1)
+    written = torch.randn(*batch["input_ids"].shape, model.config.hidden_size, generator=generator)
+    with torch.no_grad(), hooks(model, [(act_name("resid_post", layer), lambda t, hook: written)]):
+        output = model(**batch, output_hidden_states=True)
+    if _records_inside_forward(model):  # the documented transformers 4.x limitation
+        assert not torch.equal(output.hidden_states[layer + 1], written)
+    else:
+        assert torch.equal(output.hidden_states[layer + 1], written)
+
+
 def test_written_resid_mid_reaches_the_residual_stream(
     model: nn.Module, batch: dict[str, Tensor], clean: tuple[Any, ActivationCache]
 ) -> None:
+    if _parallel(model):
+        assert "blocks.0.hook_resid_mid" not in hook_names(model)
+        return
     _, clean_cache = clean
-    with hooks(model, [("blocks.0.hook_resid_mid", lambda t, n: 2 * t)]):
+    with hooks(model, [("blocks.0.hook_resid_mid", lambda t, hook: 2 * t)]):
         _, patched = run_with_cache(model, batch)
     torch.testing.assert_close(patched["resid_mid", 0], 2 * clean_cache["resid_mid", 0])
     assert torch.equal(patched["attn_out", 0], clean_cache["attn_out", 0])
@@ -539,23 +846,27 @@ def test_nested_hooks_see_what_the_model_computes(
     _, clean_cache = clean
     seen: dict[str, Tensor] = {}
 
-    def read(tensor: Tensor, name: str) -> None:
-        seen[name] = tensor.clone()
+    def read(tensor: Tensor, hook: HookPoint) -> None:
+        seen[hook.name] = tensor.clone()
 
-    readers = [(act_name(short, 1), read) for short in ("resid_mid", "attn_out", "resid_pre")]
-    with hooks(model, readers):
-        with hooks(model, [("blocks.1.hook_resid_pre", lambda t, n: 2 * t)]):
+    shorts = ["resid_post", "mlp_out", "attn_out", "resid_pre"]
+    if not _parallel(model):
+        shorts.insert(0, "resid_mid")
+    with hooks(model, [(act_name(short, 1), read) for short in shorts]):
+        with hooks(model, [("blocks.1.hook_resid_pre", lambda t, hook: 2 * t)]):
             _forward(model, batch)
     doubled = 2 * clean_cache["resid_pre", 1]
     # The outer reader of resid_pre fires before the inner writer, like TransformerLens' hooks.
     assert torch.equal(seen["blocks.1.hook_resid_pre"], clean_cache["resid_pre", 1])
-    if _pre_ln(model):
-        expected_mid = doubled + seen["blocks.1.hook_attn_out"]
+    attn_out = seen["blocks.1.hook_attn_out"]
+    if _parallel(model):
+        expected = doubled + attn_out + seen["blocks.1.hook_mlp_out"]
+        torch.testing.assert_close(seen["blocks.1.hook_resid_post"], expected)
+    elif _pre_ln(model):
+        torch.testing.assert_close(seen["blocks.1.hook_resid_mid"], doubled + attn_out)
     else:
-        expected_mid = _blocks(model)[1].attention.output.LayerNorm(
-            seen["blocks.1.hook_attn_out"] + doubled
-        )
-    torch.testing.assert_close(seen["blocks.1.hook_resid_mid"], expected_mid)
+        expected_mid = _blocks(model)[1].attention.output.LayerNorm(attn_out + doubled)
+        torch.testing.assert_close(seen["blocks.1.hook_resid_mid"], expected_mid)
 
 
 def test_patching_from_a_cache_and_hook_order(
@@ -567,31 +878,57 @@ def test_patching_from_a_cache_and_hook_order(
     _, other_cache = run_with_cache(model, other, names="hook_q")
     calls: list[str] = []
 
-    def first(q: Tensor, name: str) -> Tensor:
+    def first(q: Tensor, hook: HookPoint) -> Tensor:
         calls.append("first")
-        return other_cache[name]
+        return other_cache[hook.name]
 
-    def second(q: Tensor, name: str) -> None:
+    def second(q: Tensor, hook: HookPoint) -> None:
         calls.append("second")
-        assert torch.equal(q, other_cache[name])  # sees what the first hook wrote
+        assert torch.equal(q, other_cache[hook.name])  # sees what the first hook wrote
 
     fwd_hooks = [(act_name("q", layer), first) for layer in range(model.config.num_hidden_layers)]
     with hooks(model, [*fwd_hooks, ("blocks.0.attn.hook_q", second)]):
         _, patched = run_with_cache(model, batch, names=["blocks.0.attn.hook_k"])
     assert calls[:2] == ["first", "second"]
-    assert torch.equal(patched["k", 0], clean_cache["k", 0])  # k shares c_attn with q in GPT-2
+    # k comes out of the same module as q in GPT-2 (c_attn) and GPT-NeoX (query_key_value).
+    assert torch.equal(patched["k", 0], clean_cache["k", 0])
 
 
 def test_bad_return_values(model: nn.Module, batch: dict[str, Tensor]) -> None:
     with pytest.raises(ValueError, match=r"returned shape \(1,\)"):
-        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: torch.zeros(1))]):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, hook: torch.zeros(1))]):
             _forward(model, batch)
     with pytest.raises(TypeError, match="returned int"):
-        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, n: 0)]):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, hook: 0)]):
             _forward(model, batch)
     with pytest.raises(TypeError, match="not callable"):
         with hooks(model, [("blocks.0.hook_resid_pre", "zero")]):
             pass
+    before = _hook_count(model)
+    with pytest.raises(TypeError, match=r"fn\(activation, hook=...\).*def fn\(activation, hook\)"):
+        with hooks(model, [("blocks.0.hook_resid_pre", lambda t, name: None)]):
+            pass
+    assert _hook_count(model) == before
+
+
+def test_hook_functions_get_a_hook_point(model: nn.Module, batch: dict[str, Tensor]) -> None:
+    """As in TransformerLens: fn(activation, hook) with hook.name and hook.layer()."""
+    calls: list[tuple[str, int | None]] = []
+
+    def record(activation: Tensor, hook: HookPoint) -> None:
+        layer = hook.layer() if hook.name.startswith("blocks.") else None
+        calls.append((hook.name, layer))
+
+    names = ["hook_embed", "blocks.2.attn.hook_z", "blocks.0.hook_resid_post"]
+    with hooks(model, [(name, record) for name in names]):
+        _forward(model, batch)
+    assert calls == [
+        ("hook_embed", None),
+        ("blocks.0.hook_resid_post", 0),
+        ("blocks.2.attn.hook_z", 2),
+    ]
+    with pytest.raises(ValueError, match="not inside a block"):
+        HookPoint("hook_embed").layer()
 
 
 def test_input_longer_than_the_context_is_a_clear_error():

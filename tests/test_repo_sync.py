@@ -48,3 +48,14 @@ def test_no_notebook_in_the_repository_is_committed_with_outputs():
     for path in ROOT.glob("ch0*/*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
+
+
+def test_offline_models_of_built_projects_are_the_ones_their_solutions_load():
+    for project in (p for p in PROJECTS if p.exists(ROOT)):
+        source = (ROOT / project.notebook("solution")).read_text(encoding="utf-8")
+        assert project.offline_weights  # every entry is a registry id with a valid head
+        for model in project.offline_models:
+            model_id = model.partition(":")[0]
+            assert f'\\"{model_id}\\"' in source, f"project {project.number}: {model_id}"
+        if not project.offline_models:
+            assert "load_model(" not in source, f"project {project.number} loads a model"

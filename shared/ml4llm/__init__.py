@@ -2,9 +2,10 @@
 
 One module per concern:
 
-- ``ml4llm.models``: the model registry, profiles (hub / offline / auto), loading and device choice.
+- ``ml4llm.models``: the model registry, profiles (hub / offline / auto), loading and device choice;
+  offline, SmolLM2 and the BERT encoders are trained, the other stand-ins random (``is_trained``).
 - ``ml4llm.tokens``: tokenizer helpers shared by notebooks (single-token ids, visible spaces).
-- ``ml4llm.hooks``: TransformerLens-style hook names over plain Hugging Face models.
+- ``ml4llm.hooks``: TransformerLens hook names and hook functions over plain Hugging Face models.
 - ``ml4llm.plotting``: ``setup()`` (style and seeds) and ``savefig()``.
 - ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
 - ``ml4llm.checks``: the self-checks that helper notebooks call.
@@ -26,6 +27,7 @@ _LAZY = {
     "savefig": ("ml4llm.plotting", "savefig"),
     "load_model": ("ml4llm.models", "load_model"),
     "load_tokenizer": ("ml4llm.models", "load_tokenizer"),
+    "is_trained": ("ml4llm.models", "is_trained"),
     "run_with_cache": ("ml4llm.hooks", "run_with_cache"),
     "hooks": ("ml4llm.hooks", "hooks"),
 }

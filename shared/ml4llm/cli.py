@@ -2,12 +2,13 @@
 
 Usage::
 
-    ml4llm list                             the 50 projects and which notebooks exist
+    ml4llm list                             the 50 projects, which notebooks exist and whether
+                                            they run on trained weights offline
     ml4llm run N [--out DIR] [--timeout S]  execute project N's solution headless
                                             (default output folder: runs/projNN_<slug>/)
     ml4llm helpers [--check] [--force] [--project N ...]
                                             regenerate helpers and headers (or check them)
-    ml4llm readme [--check]                 regenerate the projects table of README.md
+    ml4llm readme [--check]                 regenerate the projects and model tables of README.md
 
 ``python -m ml4llm ...`` does the same. Exit status: 0 on success, 1 when a check finds stale files
 or a notebook fails, 2 on a usage error (unknown project, not inside the repository, ...).
@@ -27,6 +28,8 @@ from ml4llm.projects import PROJECTS, Project, get_project
 
 README_START = "<!-- projects:start -->"
 README_END = "<!-- projects:end -->"
+MODELS_START = "<!-- models:start -->"
+MODELS_END = "<!-- models:end -->"
 
 
 class UsageError(Exception):
@@ -69,25 +72,48 @@ def projects_table(root: Path) -> str:
     return "\n".join(lines)
 
 
-def sync_readme(root: Path, check: bool = False) -> bool:
-    """Bring README.md's table between the marker lines up to date; True when it already was.
+def models_table() -> str:
+    """The README's table of the registry: each model's class, heads and what loads offline."""
+    from ml4llm import models
 
-    With ``check`` nothing is written.
+    lines = ["| Model | Class | Heads | Offline |", "|---|---|---|---|"]
+    for model_id, spec in models.REGISTRY.items():
+        cls = models._HUB_CLASSES[(spec.family, spec.default_head)]
+        sources = {head: models.offline_source(model_id, head) for head in spec.heads}
+        if len(set(sources.values())) == 1:
+            offline = sources[spec.default_head]
+        else:
+            offline = "; ".join(f"{head}: {source}" for head, source in sources.items())
+        lines.append(f"| `{model_id}` | {cls} | {', '.join(spec.heads)} | {_cell(offline)} |")
+    return "\n".join(lines)
+
+
+def _replace_between(lines: list[str], start_mark: str, end_mark: str, table: str) -> list[str]:
+    starts = [i for i, line in enumerate(lines) if line.strip() == start_mark]
+    ends = [i for i, line in enumerate(lines) if line.strip() == end_mark]
+    if len(starts) != 1 or len(ends) != 1 or starts[0] > ends[0]:
+        raise UsageError(
+            f"README.md needs exactly one line `{start_mark}` followed later by one line "
+            f"`{end_mark}`: a generated table is written between them."
+        )
+    start, end = starts[0], ends[0]
+    return [*lines[: start + 1], "", table, "", *lines[end:]]
+
+
+def sync_readme(root: Path, check: bool = False) -> bool:
+    """Bring README.md's generated tables up to date; True when they already were.
+
+    The projects table goes between the ``projects`` marker lines, and the model table between
+    the ``models`` marker lines where the README has them. With ``check`` nothing is written.
     """
     readme = root / "README.md"
     if not readme.is_file():
         raise UsageError(f"There is no README.md in {root}.")
     text = readme.read_text(encoding="utf-8")
     lines = text.split("\n")
-    starts = [i for i, line in enumerate(lines) if line.strip() == README_START]
-    ends = [i for i, line in enumerate(lines) if line.strip() == README_END]
-    if len(starts) != 1 or len(ends) != 1 or starts[0] > ends[0]:
-        raise UsageError(
-            f"README.md needs exactly one line `{README_START}` followed later by one line "
-            f"`{README_END}`: the projects table is written between them."
-        )
-    start, end = starts[0], ends[0]
-    new_lines = [*lines[: start + 1], "", projects_table(root), "", *lines[end:]]
+    new_lines = _replace_between(lines, README_START, README_END, projects_table(root))
+    if any(line.strip() == MODELS_START for line in new_lines):
+        new_lines = _replace_between(new_lines, MODELS_START, MODELS_END, models_table())
     new_text = "\n".join(new_lines)
     if new_text == text:
         return True
@@ -109,14 +135,22 @@ def _project(number: int) -> Project:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print every project with its folder and whether its notebooks exist."""
+    """Print every project with its folder, whether its notebooks exist and its offline weights.
+
+    The offline column: ``trained`` (every model it loads offline is trained: SmolLM2, the MiniLM
+    BERT encoders), ``random`` (seeded stand-ins only), ``partly`` (both), ``tokenizer`` (no
+    model), ``-`` (not built yet).
+    """
     root = notebooks.find_repo_root()
-    print(f"{'#':>2}  {'chapter folder':<19} {'solution':<9} {'helper':<7} title")
+    print(f"{'#':>2}  {'chapter folder':<19} {'solution':<9} {'helper':<7} {'offline':<10} title")
     for project in PROJECTS:
-        solution = "yes" if (root / project.notebook("solution")).is_file() else "-"
+        built = (root / project.notebook("solution")).is_file()
+        solution = "yes" if built else "-"
         helper = "yes" if (root / project.notebook("helper")).is_file() else "-"
+        offline = project.offline_weights if built else "-"
         print(
-            f"{project.number:>2}  {project.folder:<19} {solution:<9} {helper:<7} {project.title}"
+            f"{project.number:>2}  {project.folder:<19} {solution:<9} {helper:<7} {offline:<10} "
+            f"{project.title}"
         )
     return 0
 
@@ -182,16 +216,16 @@ def cmd_helpers(args: argparse.Namespace) -> int:
 
 
 def cmd_readme(args: argparse.Namespace) -> int:
-    """Regenerate (or check) the projects table in README.md."""
+    """Regenerate (or check) the generated tables in README.md (projects, models)."""
     root = notebooks.find_repo_root()
     up_to_date = sync_readme(root, check=args.check)
     if up_to_date:
-        print("README.md's projects table is up to date.")
+        print("README.md's generated tables are up to date.")
         return 0
     if args.check:
-        print("README.md's projects table is stale: run `ml4llm readme` to regenerate it.")
+        print("README.md's generated tables are stale: run `ml4llm readme` to regenerate them.")
         return 1
-    print("Updated the projects table in README.md.")
+    print("Updated the generated tables in README.md.")
     return 0
 
 
@@ -231,7 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     helpers.set_defaults(func=cmd_helpers)
 
-    readme = commands.add_parser("readme", help="regenerate the projects table in README.md")
+    readme = commands.add_parser(
+        "readme", help="regenerate the projects and model tables in README.md"
+    )
     readme.add_argument("--check", action="store_true", help="compare only; exit 1 when stale")
     readme.set_defaults(func=cmd_readme)
     return parser

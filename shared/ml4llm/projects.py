@@ -30,6 +30,9 @@ class Project:
 
     ``goal`` is the two-sentence goal shown in the notebook header and ``offline`` says what the
     notebook does without network; both are written when the project's notebooks are built.
+    ``offline_models`` lists the models the solution loads offline, ``"id"`` for the default head
+    or ``"id:head"``; from it and the registry, :attr:`offline_weights` says whether the project
+    runs on trained weights offline (``ml4llm list`` shows it).
     """
 
     number: int
@@ -41,6 +44,7 @@ class Project:
     method: str
     goal: str = ""
     offline: str = ""
+    offline_models: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -55,6 +59,18 @@ class Project:
         if kind not in ("solution", "helper"):
             raise ValueError(f"kind must be 'solution' or 'helper', not {kind!r}")
         return f"{self.folder}/{self.stem}_{kind}.ipynb"
+
+    @property
+    def offline_weights(self) -> str:
+        """The project's weights offline: trained, random, partly (both) or tokenizer (no model)."""
+        from ml4llm.models import trained_offline
+
+        kinds = {trained_offline(model) for model in self.offline_models}
+        if not kinds:
+            return "tokenizer"
+        if len(kinds) == 2:
+            return "partly"
+        return "trained" if kinds == {True} else "random"
 
     def exists(self, root: Path) -> bool:
         """True when the project's solution notebook is in the repository at ``root``."""
@@ -182,6 +198,7 @@ PROJECTS: list[Project] = [
         "Pearson correlation. Compute the distribution of all pairwise token similarities in "
         "memory-friendly blocks and inspect BERT's unused placeholder tokens.",
         offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2"),
+        offline_models=("bert-base-uncased", "gpt2:base"),
     ),
     Project(
         9,
@@ -194,6 +211,7 @@ PROJECTS: list[Project] = [
         goal="Compute the cosine similarity between neighbouring tokens' static embeddings. See that a "
         "static embedding does not depend on context, unlike the model's hidden states.",
         offline=_BERT_EMB_OFFLINE,
+        offline_models=("bert-base-uncased",),
     ),
     Project(
         10,
@@ -206,6 +224,7 @@ PROJECTS: list[Project] = [
         goal="See how GPT-2 splits integers into tokens, with a separate minus sign. Test whether the "
         "embeddings of number tokens reflect numeric order.",
         offline=_GPT2_TOK_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2"),
+        offline_models=("gpt2:base",),
     ),
     Project(
         11,
@@ -218,6 +237,7 @@ PROJECTS: list[Project] = [
         goal="Turn a matrix of cosine similarities into a graph by thresholding it. Read relations "
         "between tokens as a network of degrees and edge weights.",
         offline=_BERT_EMB_OFFLINE,
+        offline_models=("bert-large-uncased",),
     ),
     Project(
         12,
@@ -231,6 +251,7 @@ PROJECTS: list[Project] = [
         "directly, but their similarity structures can. Learn representational similarity "
         "analysis, also between spaces of different widths.",
         offline=_BERT_EMB_OFFLINE + " " + _RANDOM_OFFLINE.format(ids="GPT-2 sizes"),
+        offline_models=("bert-large-uncased", "bert-base-uncased", "gpt2:base", "gpt2-medium:base"),
     ),
     Project(
         13,
@@ -244,6 +265,7 @@ PROJECTS: list[Project] = [
         "embeddings. Find a word's nearest neighbours by both measures, before and after "
         "normalising the vectors.",
         offline=_BERT_EMB_OFFLINE,
+        offline_models=("bert-large-uncased",),
     ),
     Project(
         14,
@@ -256,6 +278,7 @@ PROJECTS: list[Project] = [
         goal="The difference between two antonyms' embeddings defines an axis of meaning. Project the "
         "whole vocabulary onto it and read which tokens sit at either end.",
         offline=_RANDOM_OFFLINE.format(ids="RoBERTa") + " " + _BERT_EMB_OFFLINE,
+        offline_models=("roberta-base", "bert-base-uncased"),
     ),
     Project(
         15,
@@ -270,6 +293,7 @@ PROJECTS: list[Project] = [
         offline="The notebook switches to the bert-large-uncased stand-in (trained MiniLM embeddings, "
         "BERT's uncased vocabulary), because RoBERTa's stand-in is random; one variable "
         "(`offline_model_id`) switches back to the random RoBERTa stand-in (mechanics only).",
+        offline_models=("bert-large-uncased",),
     ),
     Project(
         16,
