@@ -14,8 +14,8 @@ marked in the solution's code cells:
     Every statement between the markers becomes one stub at the block's indentation
     (``target = ...`` for assignments, otherwise ``...``); a nested compound statement collapses
     into one stub. Every comment line inside the block stays (comments are the learner's hints);
-    those inside a collapsed statement follow its stub at the block's indentation. The marker
-    lines go.
+    those inside a collapsed statement (a loop's body) go above its stub, at the block's
+    indentation, so that each hint still precedes the code it describes. The marker lines go.
 
 Each stub ends with ``# TODO: your code``. Cells are parsed with :mod:`ast`; IPython magics and
 ``!`` shell lines are rejected because every helper cell must parse as Python.
@@ -297,7 +297,7 @@ def blank_source(source: str, where: str = "cell") -> str:
                 for n in range(s.start + 1, s.end + 1)
                 if n in comments and comments[n][1]
             ]
-            replaced[s.start] = (s.end, _stub(s, text, indent) + hints)
+            replaced[s.start] = (s.end, hints + _stub(s, text, indent))
 
     for line in line_marks:
         if any(begin < line < end for begin, end in blocks):
