@@ -3,8 +3,9 @@
     python benchmarks/check_hints.py            # per-project lines and distinct hints, and totals
     python benchmarks/check_hints.py --list 12  # every hint text of project 12 (or `all`, `common`)
 
-A hint is a text given to ``require(condition, HINT)``, ``CheckFailed(HINT)``, any ``hint=HINT``
-keyword argument, or the text of a ``(wrong answer, HINT)`` pair in a ``traps=[...]`` list. A
+A hint is a text given to ``require(condition, HINT)``, ``CheckFailed(HINT)``,
+``Expect(value, HINT)``, any ``hint=HINT`` keyword argument, a ``columns={name: HINT}`` entry, or
+the text of a ``(wrong answer, HINT)`` pair in a ``traps=[...]`` list. A
 variable is followed to its assignments in the same function, a conditional to both branches.
 f-strings keep their placeholders (``{len(words)}``), so hints that differ only in the numbers they
 show count once.
@@ -45,6 +46,8 @@ def _text(node: ast.AST, names: dict[str, list[ast.AST]]) -> list[str]:
 
 def _trap_texts(node: ast.AST, names: dict[str, list[ast.AST]]) -> list[str]:
     """Texts of the (wrong answer, hint) pairs of a ``traps=`` list or tuple."""
+    if isinstance(node, ast.Name):
+        return [t for value in names.get(node.id, []) for t in _trap_texts(value, {})]
     if not isinstance(node, (ast.List, ast.Tuple)):
         return []
     return [
@@ -60,8 +63,15 @@ def hints(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[str] = []
     scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Module))]
+    constants = {  # module-level texts, e.g. a hint shared by several checks
+        t.id: [n.value]
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     for scope in scopes:
-        names: dict[str, list[ast.AST]] = {}
+        names: dict[str, list[ast.AST]] = dict(constants)
         for node in ast.walk(scope):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -76,11 +86,20 @@ def hints(path: Path) -> list[str]:
                 found += _text(node.args[1], names)
             if called == "CheckFailed" and node.args:
                 found += _text(node.args[0], names)
+            if called == "Expect" and len(node.args) >= 2:
+                found += _text(node.args[1], names)
             for keyword in node.keywords:
                 if keyword.arg == "hint":
                     found += _text(keyword.value, names)
                 elif keyword.arg == "traps":
                     found += _trap_texts(keyword.value, names)
+                elif keyword.arg == "columns" and isinstance(keyword.value, ast.Dict):
+                    for spec in keyword.value.values:  # a hint, or (hint, traps)
+                        if isinstance(spec, ast.Tuple) and len(spec.elts) == 2:
+                            found += _text(spec.elts[0], names)
+                            found += _trap_texts(spec.elts[1], names)
+                        else:
+                            found += _text(spec, names)
     # a bare placeholder ("{failed}") re-raises another hint: it is no hint of its own
     texts = [t for t in found if not re.fullmatch(r"\{[^}]*\}(: \{[^}]*\})?", t)]
     return list(dict.fromkeys(texts))
@@ -92,7 +111,9 @@ def lines(path: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--list", metavar="N", help="print the hints of project N, 'common' or 'all'")
+    parser.add_argument(
+        "--list", metavar="N", help="print the hints of project N, 'common' or 'all'"
+    )
     args = parser.parse_args()
     modules = sorted(CHECKS.glob("*.py"))
     if args.list:
@@ -104,7 +125,9 @@ def main() -> None:
     print(f"{'module':10} {'check lines':>11} {'test lines':>10} {'hints':>6}")
     totals = [0, 0, 0]
     for path in modules:
-        test = TESTS / ("test_checks.py" if path.stem == "__init__" else f"test_checks_{path.stem}.py")
+        test = TESTS / (
+            "test_checks.py" if path.stem == "__init__" else f"test_checks_{path.stem}.py"
+        )
         row = [lines(path), lines(test), len(hints(path))]
         totals = [a + b for a, b in zip(totals, row)]
         print(f"{path.stem:10} {row[0]:11} {row[1]:10} {row[2]:6}")
