@@ -45,17 +45,21 @@ def _text(node: ast.AST, names: dict[str, list[ast.AST]]) -> list[str]:
 
 
 def _trap_texts(node: ast.AST, names: dict[str, list[ast.AST]]) -> list[str]:
-    """Texts of the (wrong answer, hint) pairs of a ``traps=`` list or tuple."""
+    """Texts of the (wrong answer, hint) pairs of a ``traps=`` list (or a variable holding one)."""
     if isinstance(node, ast.Name):
-        return [t for value in names.get(node.id, []) for t in _trap_texts(value, {})]
+        return [t for value in names.get(node.id, []) for t in _trap_texts(value, names)]
     if not isinstance(node, (ast.List, ast.Tuple)):
         return []
-    return [
-        text
-        for pair in node.elts
-        if isinstance(pair, ast.Tuple) and len(pair.elts) == 2
-        for text in _text(pair.elts[1], names)
-    ]
+    texts = []
+    for pair in node.elts:
+        if isinstance(pair, ast.Name):  # a trap kept in a variable
+            pairs = [v for v in names.get(pair.id, []) if isinstance(v, ast.Tuple)]
+        else:
+            pairs = [pair]
+        for one in pairs:
+            if isinstance(one, ast.Tuple) and len(one.elts) == 2:
+                texts += _text(one.elts[1], names)
+    return texts
 
 
 def hints(path: Path) -> list[str]:

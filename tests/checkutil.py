@@ -4,9 +4,9 @@ A project's test module ``tests/test_checks_projNN.py`` defines
 
 - ``inputs()``: ``{check name: (positional inputs,)}``, the package's inputs of every check
   (cached: tokenizers and models load once);
-- ``WRONG``: rows ``(check name, learner parameter, wrong answer, hint)``, where the wrong answer
-  is a function of the check's right values (``ref``, a dict) and the hint is a substring that
-  the FAIL line must contain;
+- ``WRONG``: ``{check name: [(learner parameter, wrong answer, hint), ...]}``, where the wrong
+  answer is a function of the check's right values (a dict) and the hint is a substring that the
+  FAIL line must contain;
 - ``test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)``.
 
 ``tests/test_checks_fuzz.py`` then calls every check with odd values (:func:`odd_values`), and
@@ -65,13 +65,14 @@ def run(check: Callable, args: tuple, values: Mapping[str, Any], capsys) -> str:
     return captured.out.strip()
 
 
-def wrong_answers(module, inputs: Callable[[], dict], table: list[tuple]) -> Callable:
+def wrong_answers(module, inputs: Callable[[], dict], table: dict[str, list[tuple]]) -> Callable:
     """A parametrised test: each wrong answer of ``table`` FAILs with its hint."""
+    rows = [(name, *row) for name, entries in table.items() for row in entries]
 
     @pytest.mark.parametrize(
         ("name", "parameter", "wrong", "hint"),
-        table,
-        ids=[f"{row[0]}-{row[1]}-{i}" for i, row in enumerate(table)],
+        rows,
+        ids=[f"{row[0]}-{row[1]}-{i}" for i, row in enumerate(rows)],
     )
     def test_wrong_answer_gets_its_hint(name, parameter, wrong, hint, capsys):
         check = getattr(module, name)

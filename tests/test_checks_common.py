@@ -21,12 +21,14 @@ def inputs() -> dict[str, tuple]:
     return {"cosine_matrix": (ROWS,)}
 
 
-WRONG = [
-    ("cosine_matrix", "matrix", lambda r: ROWS @ ROWS.T, "the diagonal is not 1"),
-    ("cosine_matrix", "matrix", lambda r: np.triu(r["matrix"]), "not symmetric"),
-    ("cosine_matrix", "matrix", lambda r: check.cosines(ROWS.T), "this compares the columns"),
-    ("cosine_matrix", "matrix", lambda r: r["matrix"] ** 2, "differ from the cosines"),
-]
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "cosine_matrix": [
+        ("matrix", lambda r: ROWS @ ROWS.T, "the diagonal is not 1"),
+        ("matrix", lambda r: np.triu(r["matrix"]), "not symmetric"),
+        ("matrix", lambda r: check.cosines(ROWS.T), "this compares the columns"),
+        ("matrix", lambda r: r["matrix"] ** 2, "differ from the cosines"),
+    ],
+}
 
 test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 

@@ -26,50 +26,46 @@ def inputs() -> dict[str, tuple]:
     }
 
 
-WRONG = [
-    ("char_vocab", "char_vocab", lambda r: [*r["char_vocab"], "A"], "duplicates"),
-    ("char_vocab", "char_vocab", lambda r: r["char_vocab"][::-1], "not sorted"),
-    ("char_vocab", "char_vocab", lambda r: r["char_vocab"][1:], "include spaces"),
-    ("char_vocab", "char_vocab", lambda r: ["ab", *r["char_vocab"][2:]], "one character"),
-    # the finding of issue 11: a wrong vocabulary with indices into it used to pass
-    (
-        "char_round_trip",
-        "char_vocab",
-        lambda r: r["char_vocab"][::-1],
-        "char_vocab: the vocabulary is not sorted",
-    ),
-    ("char_round_trip", "char_ids", lambda r: [SENTENCE.index(c) for c in SENTENCE], "positions"),
-    ("char_round_trip", "char_ids", lambda r: [i + 1 for i in r["char_ids"]], "do not point"),
-    ("char_round_trip", "char_decoded", lambda r: SENTENCE.lower(), "join the characters"),
-    ("word_round_trip", "word_vocab", lambda r: r["word_vocab"][::-1], "sorted(set(sentence.split"),
-    ("word_round_trip", "word_ids", lambda r: r["word_ids"][::-1], "do not point at their word"),
-    ("word_round_trip", "word_decoded", lambda r: "".join(SENTENCE.split()), "join the words"),
-    ("gpt2_round_trip", "gpt2_ids", lambda r: [50256, *r["gpt2_ids"]], "add_special_tokens=False"),
-    (
-        "gpt2_round_trip",
-        "gpt2_pieces",
-        lambda r: [p.strip() for p in r["gpt2_pieces"]],
-        "spaces kept",
-    ),
-    ("gpt2_round_trip", "gpt2_pieces", lambda r: ["".join(r["gpt2_pieces"])], "one piece per id"),
-    ("scheme_counts", "totals", lambda r: r["uniques"], "token counts of [characters"),
-    ("scheme_counts", "uniques", lambda r: r["totals"], "count each distinct token once"),
-    ("gpt2_table", "gpt2_table", lambda r: r["gpt2_table"].drop(columns="decoded"), "'decoded'"),
-    ("gpt2_table", "gpt2_table", lambda r: r["gpt2_table"].iloc[::-1], "'id'"),
-    (
-        "gpt2_table",
-        "gpt2_table",
-        lambda r: r["gpt2_table"].assign(decoded=r["gpt2_pieces"]),
-        "plain spaces",
-    ),
-    (
-        "gpt2_table",
-        "gpt2_table",
-        lambda r: r["gpt2_table"].assign(
-            **{"vocabulary entry": [visible(p) for p in r["gpt2_pieces"]]}
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "char_vocab": [
+        ("char_vocab", lambda r: [*r["char_vocab"], "A"], "duplicates"),
+        ("char_vocab", lambda r: r["char_vocab"][::-1], "not sorted"),
+        ("char_vocab", lambda r: r["char_vocab"][1:], "include spaces"),
+        ("char_vocab", lambda r: ["ab", *r["char_vocab"][2:]], "one character"),
+    ],
+    "char_round_trip": [
+        # the finding of issue 11: a wrong vocabulary with indices into it used to pass
+        ("char_vocab", lambda r: r["char_vocab"][::-1], "char_vocab: the vocabulary is not sorted"),
+        ("char_ids", lambda r: [SENTENCE.index(c) for c in SENTENCE], "positions"),
+        ("char_ids", lambda r: [i + 1 for i in r["char_ids"]], "do not point"),
+        ("char_decoded", lambda r: SENTENCE.lower(), "join the characters"),
+    ],
+    "word_round_trip": [
+        ("word_vocab", lambda r: r["word_vocab"][::-1], "sorted(set(sentence.split"),
+        ("word_ids", lambda r: r["word_ids"][::-1], "do not point at their word"),
+        ("word_decoded", lambda r: "".join(SENTENCE.split()), "join the words"),
+    ],
+    "gpt2_round_trip": [
+        ("gpt2_ids", lambda r: [50256, *r["gpt2_ids"]], "add_special_tokens=False"),
+        ("gpt2_pieces", lambda r: [p.strip() for p in r["gpt2_pieces"]], "spaces kept"),
+        ("gpt2_pieces", lambda r: ["".join(r["gpt2_pieces"])], "one piece per id"),
+    ],
+    "scheme_counts": [
+        ("totals", lambda r: r["uniques"], "token counts of [characters"),
+        ("uniques", lambda r: r["totals"], "count each distinct token once"),
+    ],
+    "gpt2_table": [
+        ("gpt2_table", lambda r: r["gpt2_table"].drop(columns="decoded"), "'decoded'"),
+        ("gpt2_table", lambda r: r["gpt2_table"].iloc[::-1], "'id'"),
+        ("gpt2_table", lambda r: r["gpt2_table"].assign(decoded=r["gpt2_pieces"]), "plain spaces"),
+        (
+            "gpt2_table",
+            lambda r: r["gpt2_table"].assign(
+                **{"vocabulary entry": [visible(p) for p in r["gpt2_pieces"]]}
+            ),
+            "convert_ids_to_tokens",
         ),
-        "convert_ids_to_tokens",
-    ),
-]
+    ],
+}
 
 test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)

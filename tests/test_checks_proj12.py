@@ -51,130 +51,85 @@ def null(orders, rows_only: bool = False) -> list[float]:
     return [check._rsa(a, b[o] if rows_only else b[o][:, o]) for o in orders]
 
 
+def each_piece(change):
+    return lambda r: [[change(piece) for piece in word] for word in r["gpt2_bare_pieces"]]
+
+
+def whole(a, b) -> float:  # the correlation of the whole matrices, not of the upper triangles
+    return check.common.pearson(a.ravel(), b.ravel())
+
+
 def pairs(r: dict, column: int, value) -> list[tuple]:
     return [(*row[:column], value, *row[column + 1 :]) for row in r["family_pairs"]]
 
 
 bare = [encode(check._tokenizer(GPT2), w)[0] for w in WORDS]
 same_order = np.tile(np.arange(18), (50, 1))
-WRONG = [
-    ("word_ids", "gpt2_ids", lambda r: bare, "that is the id without the leading space"),
-    ("word_ids", "bert_ids", lambda r: r["bert_ids"][::-1], "BERT's id of each bare word"),
-    ("token_counts", "bert_counts", lambda r: [c + 1 for c in r["bert_counts"]], "encode each"),
-    ("token_counts", "gpt2_bare_counts", lambda r: r["gpt2_space_counts"], "these count ' ' +"),
-    ("token_counts", "gpt2_space_counts", lambda r: r["gpt2_bare_counts"], "without a space"),
-    (
-        "token_counts",
-        "gpt2_bare_pieces",
-        lambda r: ["|".join(p) for p in r["gpt2_bare_pieces"]],
-        "not one string",
-    ),
-    (
-        "token_counts",
-        "gpt2_bare_pieces",
-        lambda r: [[p.upper() for p in ps] for ps in r["gpt2_bare_pieces"]],
-        "['planet']: GPT-2 splits",
-    ),
-    ("per_word_r", "per_word_r", shared_cosines, "these are cosines"),
-    ("per_word_r", "per_word_r", lambda r: r["per_word_r"][::-1], "Pearson r of word i's two"),
-    ("example_pair", "example_bert", lambda r: r["example_gpt2"], "x and y are swapped"),
-    ("example_pair", "example_bert", lambda r: vectors(BERT)[0], "the 160 shared dimensions"),
-    ("example_pair", "example_bert", lambda r: vectors(BERT)[1, :160], "x should be row 0"),
-    ("cosine_matrix", "matrix", lambda r: vectors(GPT2) @ vectors(GPT2).T, "diagonal is not 1"),
-    ("cosine_matrix", "matrix", lambda r: cosines(BERT), "differ from the cosines of the rows"),
-    ("rsa", "bert_upper", lambda r: cosines(BERT)[np.triu_indices(18)], "diagonal is included"),
-    ("rsa", "bert_upper", lambda r: cosines(BERT)[np.tril_indices(18, -1)], "their order differ"),
-    (
-        "rsa",
-        "rsa_function",
-        lambda r: lambda a, b: check.common.pearson(a.ravel(), b.ravel()),
-        "rsa(a, b) should be",
-    ),
-    ("rsa", "rsa_function", lambda r: lambda a, b: None, "rsa(...) returned None"),
-    (
-        "rsa",
-        "rsa_pearson",
-        lambda r: check.common.pearson(cosines(BERT).ravel(), cosines(GPT2).ravel()),
-        "whole matrices",
-    ),
-    ("rsa", "rsa_spearman", lambda r: r["rsa_pearson"], "this is Pearson's r"),
-    # the finding of issue 11: shuffling only the rows used to pass
-    (
-        "permutation_test",
-        "null_rsa",
-        lambda r: null(r["orders"], rows_only=True),
-        "only the rows are shuffled",
-    ),
-    (
-        "permutation_test",
-        "null_rsa",
-        lambda r: np.full(50, check._rsa(cosines(BERT), cosines(GPT2))),
-        "equal the observed RSA",
-    ),
-    ("permutation_test", "orders", lambda r: same_order, "every shuffle has the same order"),
-    ("permutation_test", "orders", lambda r: np.zeros((50, 18)), "a permutation of range(n_words)"),
-    (
-        "permutation_test",
-        "p_value",
-        lambda r: (r["p_value"] * 51 - 1) / 50,
-        "count the observed order",
-    ),
-    (
-        "permutation_test",
-        "p_value",
-        lambda r: 1 - r["p_value"],
-        "the share of shuffles with RSA >=",
-    ),
-    (
-        "same_category_pairs",
-        "same_category",
-        lambda r: r["same_category"][::-1],
-        "upper-triangle order",
-    ),
-    (
-        "same_category_pairs",
-        "same_category",
-        lambda r: r["same_category"].astype(int),
-        "True/False",
-    ),
-    (
-        "same_category_pairs",
-        "same_category",
-        lambda r: ~r["same_category"],
-        "45 pairs join two words",
-    ),
-    ("rsa_matrix", "rsa_matrix", lambda r: np.triu(r["rsa_matrix"]), "not symmetric"),
-    ("rsa_matrix", "rsa_matrix", lambda r: np.ones((3, 3)), "every entry is still 1"),
-    ("rsa_matrix", "rsa_matrix", lambda r: r["rsa_matrix"] - np.eye(3), "the diagonal should be 1"),
-    (
-        "rsa_matrix",
-        "rsa_matrix",
-        lambda r: r["rsa_matrix"][::-1, ::-1],
-        "the RSA of models i and j",
-    ),
-    (
-        "category_scores",
-        "scores",
-        lambda r: {m: s + 1 for m, s in r["scores"].items()},
-        "minus mean across",
-    ),
-    (
-        "category_scores",
-        "scores",
-        lambda r: dict(list(r["scores"].items())[:2]),
-        "expected the keys",
-    ),
-    (
-        "family_pairs",
-        "family_pairs",
-        lambda r: pairs(r, 2, "within family"),
-        "'within family' when",
-    ),
-    ("family_pairs", "family_pairs", lambda r: pairs(r, 3, False), "np.array_equal"),
-    ("family_pairs", "family_pairs", lambda r: pairs(r, 4, 1.0), "the RSA of the pair"),
-    ("family_pairs", "family_pairs", lambda r: r["family_pairs"][::-1], "with i < j"),
-    ("family_pairs", "family_pairs", lambda r: [], "a list of 3 rows of 5 values"),
-]
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "word_ids": [
+        ("gpt2_ids", lambda r: bare, "that is the id without the leading space"),
+        ("bert_ids", lambda r: r["bert_ids"][::-1], "BERT's id of each bare word"),
+    ],
+    "token_counts": [
+        ("bert_counts", lambda r: [c + 1 for c in r["bert_counts"]], "encode each"),
+        ("gpt2_bare_counts", lambda r: r["gpt2_space_counts"], "these count ' ' +"),
+        ("gpt2_space_counts", lambda r: r["gpt2_bare_counts"], "without a space"),
+        ("gpt2_bare_pieces", lambda r: ["|".join(p) for p in r["gpt2_bare_pieces"]], "one string"),
+        ("gpt2_bare_pieces", each_piece(str.upper), "['planet']: GPT-2 splits"),
+    ],
+    "per_word_r": [
+        ("per_word_r", shared_cosines, "these are cosines"),
+        ("per_word_r", lambda r: r["per_word_r"][::-1], "Pearson r of word i's two"),
+    ],
+    "example_pair": [
+        ("example_bert", lambda r: r["example_gpt2"], "x and y are swapped"),
+        ("example_bert", lambda r: vectors(BERT)[0], "the 160 shared dimensions"),
+        ("example_bert", lambda r: vectors(BERT)[1, :160], "x should be row 0"),
+    ],
+    "cosine_matrix": [
+        ("matrix", lambda r: vectors(GPT2) @ vectors(GPT2).T, "diagonal is not 1"),
+        ("matrix", lambda r: cosines(BERT), "differ from the cosines of the rows"),
+    ],
+    "rsa": [
+        ("bert_upper", lambda r: cosines(BERT)[np.triu_indices(18)], "diagonal is included"),
+        ("bert_upper", lambda r: cosines(BERT)[np.tril_indices(18, -1)], "their order differ"),
+        ("rsa_function", lambda r: whole, "rsa(a, b) should be"),
+        ("rsa_function", lambda r: lambda a, b: None, "rsa(...) returned None"),
+        ("rsa_pearson", lambda r: whole(cosines(BERT), cosines(GPT2)), "whole matrices"),
+        ("rsa_spearman", lambda r: r["rsa_pearson"], "this is Pearson's r"),
+    ],
+    "permutation_test": [
+        # the finding of issue 11: shuffling only the rows used to pass
+        ("null_rsa", lambda r: null(r["orders"], rows_only=True), "only the rows are shuffled"),
+        ("null_rsa", lambda r: [check._rsa(cosines(BERT), cosines(GPT2))] * 50, "the observed RSA"),
+        ("orders", lambda r: same_order, "every shuffle has the same order"),
+        ("orders", lambda r: np.zeros((50, 18)), "a permutation of range(n_words)"),
+        ("p_value", lambda r: (r["p_value"] * 51 - 1) / 50, "count the observed order"),
+        ("p_value", lambda r: 1 - r["p_value"], "the share of shuffles with RSA >="),
+    ],
+    "same_category_pairs": [
+        ("same_category", lambda r: r["same_category"][::-1], "upper-triangle order"),
+        ("same_category", lambda r: r["same_category"].astype(int), "True/False"),
+        ("same_category", lambda r: ~r["same_category"], "45 pairs join two words"),
+    ],
+    "rsa_matrix": [
+        ("rsa_matrix", lambda r: np.triu(r["rsa_matrix"]), "not symmetric"),
+        ("rsa_matrix", lambda r: np.ones((3, 3)), "every entry is still 1"),
+        ("rsa_matrix", lambda r: r["rsa_matrix"] - np.eye(3), "the diagonal should be 1"),
+        ("rsa_matrix", lambda r: r["rsa_matrix"][::-1, ::-1], "the RSA of models i and j"),
+    ],
+    "category_scores": [
+        ("scores", lambda r: {m: s + 1 for m, s in r["scores"].items()}, "minus mean across"),
+        ("scores", lambda r: dict(list(r["scores"].items())[:2]), "expected the keys"),
+    ],
+    "family_pairs": [
+        ("family_pairs", lambda r: pairs(r, 2, "within family"), "'within family' when"),
+        ("family_pairs", lambda r: pairs(r, 3, False), "np.array_equal"),
+        ("family_pairs", lambda r: pairs(r, 4, 1.0), "the RSA of the pair"),
+        ("family_pairs", lambda r: r["family_pairs"][::-1], "with i < j"),
+        ("family_pairs", lambda r: [], "a list of 3 rows of 5 values"),
+    ],
+}
 
 test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 

@@ -5,7 +5,8 @@ One module per concern:
 - ``ml4llm.models``: the model registry, profiles (hub / offline / auto), loading and device choice.
 - ``ml4llm.tokens``: tokenizer helpers shared by notebooks (single-token ids, visible spaces).
 - ``ml4llm.hooks``: TransformerLens-style hook names over plain Hugging Face models.
-- ``ml4llm.plotting``: ``setup()`` (style and seeds) and ``savefig()``.
+- ``ml4llm.plotting``: ``setup()`` (style, seeds, blank guard) and ``savefig()``.
+- ``ml4llm.blanks``: the guard that makes a cell needing a blank say so in one line.
 - ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
 - ``ml4llm.checks``: the self-checks that helper notebooks call.
 - ``ml4llm.notebooks``: helper generation, header stamping and headless execution.

@@ -87,36 +87,36 @@ def _reference(sentence: str, tokenizer: Any = None) -> dict[str, Any]:
 
 
 @check(reference=_reference)
-def char_vocab(sentence: str, *, char_vocab, ref: dict) -> str:
+def char_vocab(sentence, *, char_vocab) -> str:
     """The character vocabulary: sorted, no duplicates, one entry per distinct character."""
-    return f"{len(ref['char_vocab'])} distinct characters, sorted"
+    return f"{len(char_vocab)} distinct characters, sorted"
 
 
 @check(reference=_reference)
-def char_round_trip(sentence: str, *, char_vocab, char_ids, char_decoded, ref: dict) -> str:
+def char_round_trip(sentence, *, char_vocab, char_ids, char_decoded) -> str:
     """The indices into the sorted vocabulary, and the sentence decoded back from them."""
     return f"{len(sentence)} characters encoded and decoded back"
 
 
 @check(reference=_reference)
-def word_round_trip(sentence: str, *, word_vocab, word_ids, word_decoded, ref: dict) -> str:
+def word_round_trip(sentence, *, word_vocab, word_ids, word_decoded) -> str:
     """The word scheme: sorted unique whitespace-split words, indices, and the decoded sentence."""
-    return f"{len(ref['word_ids'])} words, {len(ref['word_vocab'])} distinct"
+    return f"{len(word_ids)} words, {len(word_vocab)} distinct"
 
 
 @check(reference=_reference)
-def gpt2_round_trip(sentence: str, tokenizer: Any, *, gpt2_ids, gpt2_pieces, ref: dict) -> str:
+def gpt2_round_trip(sentence, tokenizer, *, gpt2_ids, gpt2_pieces) -> str:
     """GPT-2 ids of the sentence (no special tokens) and their decoded pieces join back to it."""
-    return f"{len(ref['gpt2_ids'])} GPT-2 tokens join back to the sentence exactly"
+    return f"{len(gpt2_ids)} GPT-2 tokens join back to the sentence exactly"
 
 
 @check(reference=_reference)
-def scheme_counts(sentence: str, tokenizer: Any, *, totals, uniques, ref: dict) -> str:
+def scheme_counts(sentence, tokenizer, *, totals, uniques, ref: dict) -> str:
     """Totals and uniques for [characters, words, GPT-2 tokens]."""
     return f"totals {ref['totals']}, uniques {ref['uniques']}"
 
 
 @check(reference=_reference)
-def gpt2_table(sentence: str, tokenizer: Any, *, gpt2_table, ref: dict) -> str:
+def gpt2_table(sentence, tokenizer, *, gpt2_table) -> str:
     """One row per GPT-2 token: id, decoded text with visible spaces, raw vocabulary entry."""
-    return f"{len(ref['gpt2_table'])} rows; the raw entries show leading spaces as Ġ"
+    return f"{len(gpt2_table)} rows; the raw entries show leading spaces as Ġ"
