@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import checkutil
 
 from ml4llm.checks import proj01 as check
 from ml4llm.models import load_tokenizer
+from ml4llm.notebooks import read_notebook
+from ml4llm.projects import get_project
 from ml4llm.tokens import visible
 
+ROOT = Path(__file__).resolve().parents[1]
 SENTENCE = "A quiet mind hears what a busy mind never hears."
 
 
@@ -69,3 +73,11 @@ WRONG = {  # check -> [(learner value, wrong answer from the right values r, hin
 }
 
 test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
+
+
+def test_part_3_introduces_encode_and_decode_token_before_its_blank():
+    nb = read_notebook(ROOT / get_project(1).notebook("helper"))
+    cells = [c.source for c in nb.cells]
+    blank = next(i for i, c in enumerate(cells) if c.startswith("gpt2_ids = ..."))
+    before = "\n".join(cells[:blank])
+    assert "encode(tokenizer, text)" in before and "decode_token(tokenizer, i)" in before

@@ -140,3 +140,12 @@ def test_a_word_that_is_not_one_token_is_named(capsys):
         "FAIL word_ids: replace the word: 'kumquat' is not a single token"
         in capsys.readouterr().out
     )
+
+
+def test_the_pass_lines_of_two_models_differ(capsys):
+    for model_id in (BERT, GPT2):
+        check.cosine_matrix(WORDS, model_id, matrix=cosines(model_id))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"PASS cosine_matrix: {m}: 18 x 18, symmetric, unit diagonal" for m in (BERT, GPT2)
+    ]
