@@ -106,7 +106,9 @@ def _raw(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
         "per_word_r": Expect(
             [common.pearson(a[:n], b[:n]) for a, b in zip(bert, gpt2)],
             "the values differ from Pearson r of word i's two vectors over the shared dimensions",
-            traps=[(cosines, "these are cosines: Pearson r centres each vector first")],
+            traps=[
+                (cosines, "these are cosines: Pearson r centres each vector first (stats.pearsonr)")
+            ],
         ),
         "example_bert": Expect(
             bert[0, :n],
@@ -179,9 +181,15 @@ def _models(words: Sequence[str], word_categories: Sequence[str], model_ids: Seq
             within = get_spec(a).family == get_spec(b).family
             kind = "within family" if within else "across families"
             pairs.append((a, b, kind, bool(np.array_equal(cosines[a], cosines[b])), matrix[i, j]))
-    ones = (lambda m: np.allclose(m, 1), "every entry is still 1: fill in the loop over pairs")
+    ones = (
+        lambda m: np.allclose(m, 1),
+        "every entry is still 1: fill in the loop over pairs of models",
+    )
     symmetric = (lambda m: not common.is_symmetric(m), "the RSA matrix is not symmetric")
-    diagonal = (lambda m: not common.has_unit_diagonal(m), "the diagonal should be 1")
+    diagonal = (
+        lambda m: not common.has_unit_diagonal(m),
+        "the diagonal should be 1 (each model with itself)",
+    )
     with_diagonal = {m: c[same].mean() - c[~same].mean() for m, c in cosines.items()}
     diagonal_in = "the within-category mean includes the diagonal's 1s: leave it out"
     return {
@@ -281,7 +289,10 @@ def permutation_test(words, bert_id, gpt2_id, n_permutations, *, null_rsa, order
         name="null_rsa",
         hint="null_rsa[k] should be the RSA of bert_cosines and gpt2_cosines shuffled by orders[k]",
         traps=[
-            (lambda v: np.allclose(v, observed), "the null values equal the observed RSA"),
+            (
+                lambda v: np.allclose(v, observed),
+                "the null values equal the observed RSA: shuffle the word order of one matrix",
+            ),
             (lambda v: np.any(np.abs(v) > 1 + 1e-6), "every RSA is a correlation, in [-1, 1]"),
             rows_only,
         ],
