@@ -41,8 +41,10 @@ def test_a_statement_that_reads_a_blank_is_skipped_with_one_line(run):
     assert ok and out == "3\n"
 
 
-def test_a_plot_of_a_blank_shows_no_figure_saves_nothing_and_warns_nothing(run, tmp_path):
-    run(f"import os\nos.environ['ML4LLM_FIGURES'] = {str(tmp_path)!r}")
+def test_a_plot_of_a_blank_shows_no_figure_saves_nothing_and_warns_nothing(
+    run, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ML4LLM_FIGURES", str(tmp_path))
     run("totals = np.zeros(3)\nfor i in range(3):\n    ...  # TODO: your code")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # log scale of all-zero data would warn
