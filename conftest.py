@@ -1,13 +1,18 @@
-"""Repository-wide pytest set-up: offline profile, solution notebooks only, notebook timings.
+"""Repository-wide pytest set-up: offline profile, strict solution notebooks, notebook timings.
 
-Solution notebooks are collected by nbval (``--nbval-lax``: every cell must run without error;
-outputs are not compared). Helper notebooks have blanks by design and are not executed.
+Every ``*_solution.ipynb`` under the test paths is one test: it is executed once, offline, in a
+kernel of its own (working directory: a temporary folder, so figures never land in the
+repository), and fails on an error or on any self-check line that is not PASS
+(:func:`ml4llm.notebooks.strict_problems`: the solution is its checks' pass test). Each run is
+independent, so the tests can be spread over processes (e.g. ``pytest -n 4`` with pytest-xdist).
+Helper notebooks have blanks by design: ``tests/test_helper_feedback.py`` runs them under the
+opposite rule.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,22 +30,55 @@ collect_ignore_glob = ["*_helper.ipynb", "runs/*", ".venv*/*"]
 # Each notebook should take at most 30 s offline; the suite fails past twice that, so that a
 # slow machine does not make CI flaky while a real regression still shows.
 NOTEBOOK_LIMIT_S = float(os.environ.get("ML4LLM_NOTEBOOK_LIMIT_S", "60"))
+CELL_TIMEOUT_S = 120
 _notebook_seconds: dict[str, float] = defaultdict(float)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    start = time.perf_counter()
-    yield
-    path = Path(str(item.fspath))
-    if path.suffix == ".ipynb":
-        _notebook_seconds[path.name] += time.perf_counter() - start
+class StrictFailure(Exception):
+    """A solution notebook that raised, or printed a check line that is not PASS."""
+
+
+class SolutionNotebook(pytest.File):
+    def collect(self):
+        yield SolutionRun.from_parent(self, name="strict")
+
+
+class SolutionRun(pytest.Item):
+    """Execute one solution notebook and apply strict mode to its outputs."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_marker(pytest.mark.notebook)
+
+    def runtest(self) -> None:
+        from ml4llm.notebooks import execute, read_notebook, strict_problems
+
+        with tempfile.TemporaryDirectory(prefix="ml4llm-solution-") as folder:
+            result = execute(self.path, Path(folder), timeout=CELL_TIMEOUT_S)
+            problems = strict_problems(read_notebook(result.notebook), result.error)
+        _notebook_seconds[self.path.name] = result.seconds
+        if problems:
+            raise StrictFailure("\n".join(problems))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, StrictFailure):
+            return f"{self.path.relative_to(self.config.rootpath)}:\n{excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name} (strict)"
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.name.endswith("_solution.ipynb"):
+        return SolutionNotebook.from_parent(parent, path=file_path)
+    return None
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
     if not _notebook_seconds:
         return
-    terminalreporter.section("notebook wall times (cells only, kernel start excluded)")
+    terminalreporter.section("notebook wall times (kernel start included)")
     for name, seconds in sorted(_notebook_seconds.items()):
         flag = "  OVER LIMIT" if seconds > NOTEBOOK_LIMIT_S else ""
         terminalreporter.write_line(f"{seconds:6.1f} s  {name}{flag}")

@@ -7,10 +7,8 @@ import inspect
 import pkgutil
 from pathlib import Path
 
-import pytest
-
 import ml4llm.checks as checks_pkg
-from ml4llm.checks import CheckFailed, CheckResult, check, has_blank, require
+from ml4llm.checks import CheckResult, Expect, check, check_lines, has_blank, require
 
 
 @check
@@ -68,19 +66,32 @@ def test_blanks_are_found_in_arrays_and_frames():
     assert not has_blank(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
 
 
-def test_common_reference_helpers():
-    import numpy as np
-    import torch
+def test_a_label_names_the_call_and_a_wrong_call_says_how_to_call(capsys):
+    assert positive(2, label="two")
+    assert capsys.readouterr().out == "PASS positive (two): 2 > 0\n"
+    assert not positive(1, 2)
+    assert "call it as check.positive(x)" in capsys.readouterr().out
 
-    from ml4llm.checks import common
 
-    rows = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]])
-    unit = common.unit_rows(rows)
-    assert np.allclose(unit, [[0.6, 0.8], [0.0, 0.0], [1.0, 0.0]])
-    assert np.allclose(common.as_array(torch.tensor([1.0, 2.0])), [1.0, 2.0])
-    matrix = common.cosines(rows[[0, 2]])
-    assert np.allclose(matrix, [[1.0, 0.6], [0.6, 1.0]])
-    assert list(common.upper(np.arange(9).reshape(3, 3))) == [1, 2, 5]
-    assert common.require_cosine_matrix(matrix, rows[[0, 2]], how="unit @ unit.T") == 2
-    with pytest.raises(CheckFailed, match="not symmetric"):
-        common.require_cosine_matrix(np.array([[1.0, 0.5], [0.6, 1.0]]), rows[[0, 2]], how="x")
+@check(reference=lambda n: {"squares": Expect([i * i for i in range(n)], "square each index")})
+def squares(n, *, squares):
+    return f"{n} squares"
+
+
+def test_the_decorator_compares_each_expected_value_before_the_body(capsys):
+    assert squares(3, squares=[0, 1, 4]) and not squares(3, squares=[0, 1, 2])
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "PASS squares: 3 squares",
+        "FAIL squares: squares: square each index (first at index 2: yours 2, expected 4)",
+    ]
+    assert squares.reference(3)["squares"].value == [0, 1, 4] and squares.inputs == ("n",)
+
+
+def test_check_lines_reads_what_checks_print():
+    text = "PASS a: ok\nother\nFAIL b (gpt2 (hub)): no\nc: fill in the blank first (...)."
+    assert [(s, t) for s, t, _ in check_lines(text)] == [
+        ("PASS", "a"),
+        ("FAIL", "b (gpt2 (hub))"),
+        ("BLANK", "c"),
+    ]

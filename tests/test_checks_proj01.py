@@ -1,93 +1,83 @@
-"""Project 1's checks pass on the solution's values, fail on wrong ones and spot blanks."""
+"""Project 1's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
 from __future__ import annotations
 
-import os
+import functools
+from pathlib import Path
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
-import pandas as pd
-import pytest
+import checkutil
 
 from ml4llm.checks import proj01 as check
 from ml4llm.models import load_tokenizer
+from ml4llm.notebooks import read_notebook
+from ml4llm.projects import get_project
 from ml4llm.tokens import visible
 
+ROOT = Path(__file__).resolve().parents[1]
 SENTENCE = "A quiet mind hears what a busy mind never hears."
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("gpt2")
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    tokenizer = load_tokenizer("gpt2")
+    return {
+        "char_vocab": (SENTENCE,),
+        "char_round_trip": (SENTENCE,),
+        "word_round_trip": (SENTENCE,),
+        "gpt2_round_trip": (SENTENCE, tokenizer),
+        "scheme_counts": (SENTENCE, tokenizer),
+        "gpt2_table": (SENTENCE, tokenizer),
+    }
 
 
-def solution_values(tokenizer):
-    char_vocab = sorted(set(SENTENCE))
-    char_ids = [char_vocab.index(c) for c in SENTENCE]
-    words = SENTENCE.split()
-    word_vocab = sorted(set(words))
-    word_ids = [word_vocab.index(w) for w in words]
-    ids = tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
-    pieces = [tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
-    return char_vocab, char_ids, word_vocab, word_ids, ids, pieces
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "char_vocab": [
+        ("char_vocab", lambda r: [*r["char_vocab"], "A"], "duplicates"),
+        ("char_vocab", lambda r: r["char_vocab"][::-1], "not sorted"),
+        ("char_vocab", lambda r: r["char_vocab"][1:], "include spaces"),
+        ("char_vocab", lambda r: ["ab", *r["char_vocab"][2:]], "one character"),
+    ],
+    "char_round_trip": [
+        # the finding of issue 11: a wrong vocabulary with indices into it used to pass
+        ("char_vocab", lambda r: r["char_vocab"][::-1], "char_vocab: the vocabulary is not sorted"),
+        ("char_ids", lambda r: [SENTENCE.index(c) for c in SENTENCE], "positions"),
+        ("char_ids", lambda r: [i + 1 for i in r["char_ids"]], "do not point"),
+        ("char_decoded", lambda r: SENTENCE.lower(), "join the characters"),
+    ],
+    "word_round_trip": [
+        ("word_vocab", lambda r: r["word_vocab"][::-1], "sorted(set(sentence.split"),
+        ("word_ids", lambda r: r["word_ids"][::-1], "do not point at their word"),
+        ("word_decoded", lambda r: "".join(SENTENCE.split()), "join the words"),
+    ],
+    "gpt2_round_trip": [
+        ("gpt2_ids", lambda r: [50256, *r["gpt2_ids"]], "add_special_tokens=False"),
+        ("gpt2_pieces", lambda r: [p.strip() for p in r["gpt2_pieces"]], "spaces kept"),
+        ("gpt2_pieces", lambda r: ["".join(r["gpt2_pieces"])], "one piece per id"),
+    ],
+    "scheme_counts": [
+        ("totals", lambda r: r["uniques"], "token counts of [characters"),
+        ("uniques", lambda r: r["totals"], "count each distinct token once"),
+    ],
+    "gpt2_table": [
+        ("gpt2_table", lambda r: r["gpt2_table"].drop(columns="decoded"), "'decoded'"),
+        ("gpt2_table", lambda r: r["gpt2_table"].iloc[::-1], "'id'"),
+        ("gpt2_table", lambda r: r["gpt2_table"].assign(decoded=r["gpt2_pieces"]), "plain spaces"),
+        (
+            "gpt2_table",
+            lambda r: r["gpt2_table"].assign(
+                **{"vocabulary entry": [visible(p) for p in r["gpt2_pieces"]]}
+            ),
+            "convert_ids_to_tokens",
+        ),
+    ],
+}
+
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 
 
-def solution_table(tokenizer, ids, pieces):
-    return pd.DataFrame(
-        {
-            "id": ids,
-            "decoded": [visible(p) for p in pieces],
-            "vocabulary entry": tokenizer.convert_ids_to_tokens(ids),
-        }
-    )
-
-
-def test_checks_pass_on_the_solution(tokenizer, capsys):
-    char_vocab, char_ids, word_vocab, word_ids, ids, pieces = solution_values(tokenizer)
-    assert check.char_vocab(SENTENCE, char_vocab)
-    assert check.char_round_trip(SENTENCE, char_vocab, char_ids, SENTENCE)
-    assert check.word_round_trip(SENTENCE, word_vocab, word_ids, SENTENCE)
-    assert check.gpt2_round_trip(SENTENCE, tokenizer, ids, pieces)
-    totals = [len(SENTENCE), len(SENTENCE.split()), len(ids)]
-    uniques = [len(set(SENTENCE)), len(set(SENTENCE.split())), len(set(ids))]
-    assert check.scheme_counts(SENTENCE, tokenizer, totals, uniques)
-    assert check.gpt2_table(SENTENCE, tokenizer, solution_table(tokenizer, ids, pieces))
-    assert capsys.readouterr().out.count("PASS") == 6
-
-
-def test_checks_fail_with_a_hint_on_wrong_values(tokenizer, capsys):
-    char_vocab, char_ids, word_vocab, word_ids, ids, pieces = solution_values(tokenizer)
-    assert not check.char_vocab(SENTENCE, list(set(SENTENCE)) + ["A"])
-    assert "duplicates" in capsys.readouterr().out
-    assert not check.char_vocab(SENTENCE, sorted(set(SENTENCE) - {" "}))
-    assert "include spaces" in capsys.readouterr().out
-    assert not check.char_round_trip(SENTENCE, char_vocab, char_ids, SENTENCE.lower())
-    assert "FAIL char_round_trip" in capsys.readouterr().out
-    assert not check.word_round_trip(SENTENCE, word_vocab, word_ids, "".join(SENTENCE.split()))
-    assert "join the words" in capsys.readouterr().out
-    stripped = [p.strip() for p in pieces]
-    assert not check.gpt2_round_trip(SENTENCE, tokenizer, ids, stripped)
-    assert "spaces kept" in capsys.readouterr().out
-    with_bos = [tokenizer.eos_token_id, *ids]
-    assert not check.gpt2_round_trip(SENTENCE, tokenizer, with_bos, pieces)
-    assert "add_special_tokens=False" in capsys.readouterr().out
-    totals = [len(SENTENCE), len(SENTENCE.split()), len(ids)]
-    assert not check.scheme_counts(SENTENCE, tokenizer, totals, totals)
-    assert "unique count of characters" in capsys.readouterr().out
-    table = solution_table(tokenizer, ids, pieces)
-    table["vocabulary entry"] = [visible(p) for p in pieces]
-    assert not check.gpt2_table(SENTENCE, tokenizer, table)
-    assert "convert_ids_to_tokens" in capsys.readouterr().out
-    assert not check.gpt2_table(SENTENCE, tokenizer, table.drop(columns="decoded"))
-    assert "column named 'decoded'" in capsys.readouterr().out
-
-
-def test_checks_ask_for_the_blank_first(tokenizer, capsys):
-    assert not check.char_vocab(SENTENCE, ...)
-    assert not check.char_round_trip(SENTENCE, sorted(set(SENTENCE)), ..., ...)
-    assert not check.word_round_trip(SENTENCE, ..., ..., ...)
-    assert not check.gpt2_round_trip(SENTENCE, tokenizer, ..., ...)
-    assert not check.scheme_counts(SENTENCE, tokenizer, [48, 10, ...], [19, 9, 9])
-    assert not check.gpt2_table(SENTENCE, tokenizer, ...)
-    assert capsys.readouterr().out.count("fill in the blank first") == 6
+def test_part_3_introduces_encode_and_decode_token_before_its_blank():
+    nb = read_notebook(ROOT / get_project(1).notebook("helper"))
+    cells = [c.source for c in nb.cells]
+    blank = next(i for i, c in enumerate(cells) if c.startswith("gpt2_ids = ..."))
+    before = "\n".join(cells[:blank])
+    assert "encode(tokenizer, text)" in before and "decode_token(tokenizer, i)" in before

@@ -131,17 +131,3 @@ def test_savefig_names_and_writes_the_png(tmp_path, monkeypatch):
     plt.close(fig)
     assert path == tmp_path / "figures" / "ch03_proj12_part4a.png"
     assert path.read_bytes()[:4] == b"\x89PNG"
-
-
-def test_blank_hint_names_the_blank(capsys):
-    class Shell:
-        def showtraceback(self, exc_tuple, tb_offset=None):
-            print("traceback shown")
-
-    plotting._ellipsis_hint(Shell(), KeyError, KeyError(Ellipsis), None)
-    out = capsys.readouterr().out
-    assert "still `...`" in out and "traceback shown" in out
-    plotting._ellipsis_hint(Shell(), NameError, NameError("name 'table' is not defined"), None)
-    assert "Run the cells above in order" in capsys.readouterr().out
-    plotting._ellipsis_hint(Shell(), ValueError, ValueError("bad shape"), None)
-    assert capsys.readouterr().out == "traceback shown\n"

@@ -139,13 +139,36 @@ def test_block_stubs_statements_keeps_comments_and_drops_markers() -> None:
         "def norm(xs):\n"
         "    # add up the squares first\n"
         f"    total = ...  {TODO}\n"
-        f"    ...  {TODO}\n"
         "    # square each element\n"
+        f"    ...  {TODO}\n"
         "\n"
         "    # then the root\n"
         f"    ...  {TODO}\n"
         "\n"
         "print(norm([3, 4]))\n"
+    )
+
+
+def test_hints_inside_a_blanked_loop_stay_above_its_stub() -> None:
+    source = (
+        "# BEGIN SOLUTION\n"
+        "# one value per shuffle\n"
+        "null = []\n"
+        "for k in range(3):\n"
+        "    # a fresh order each time\n"
+        "    order = rng.permutation(5)\n"
+        "    # rows and columns together\n"
+        "    null.append(order)\n"
+        "# END SOLUTION\n"
+        "print(null)"
+    )
+    assert blank_source(source) == (
+        "# one value per shuffle\n"
+        f"null = ...  {TODO}\n"
+        "# a fresh order each time\n"
+        "# rows and columns together\n"
+        f"...  {TODO}\n"
+        "print(null)"
     )
 
 

@@ -6,7 +6,8 @@ One module per concern:
   offline, SmolLM2 and the BERT encoders are trained, the other stand-ins random (``is_trained``).
 - ``ml4llm.tokens``: tokenizer helpers shared by notebooks (single-token ids, visible spaces).
 - ``ml4llm.hooks``: TransformerLens hook names and hook functions over plain Hugging Face models.
-- ``ml4llm.plotting``: ``setup()`` (style and seeds) and ``savefig()``.
+- ``ml4llm.plotting``: ``setup()`` (style, seeds, blank guard) and ``savefig()``.
+- ``ml4llm.blanks``: the guard that makes a cell needing a blank say so in one line.
 - ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
 - ``ml4llm.checks``: the self-checks that helper notebooks call.
 - ``ml4llm.notebooks``: helper generation, header stamping and headless execution.

@@ -14,8 +14,8 @@ marked in the solution's code cells:
     Every statement between the markers becomes one stub at the block's indentation
     (``target = ...`` for assignments, otherwise ``...``); a nested compound statement collapses
     into one stub. Every comment line inside the block stays (comments are the learner's hints);
-    those inside a collapsed statement follow its stub at the block's indentation. The marker
-    lines go.
+    those inside a collapsed statement (a loop's body) go above its stub, at the block's
+    indentation, so that each hint still precedes the code it describes. The marker lines go.
 
 Each stub ends with ``# TODO: your code``. Cells are parsed with :mod:`ast`; IPython magics and
 ``!`` shell lines are rejected because every helper cell must parse as Python.
@@ -297,7 +297,7 @@ def blank_source(source: str, where: str = "cell") -> str:
                 for n in range(s.start + 1, s.end + 1)
                 if n in comments and comments[n][1]
             ]
-            replaced[s.start] = (s.end, _stub(s, text, indent) + hints)
+            replaced[s.start] = (s.end, hints + _stub(s, text, indent))
 
     for line in line_marks:
         if any(begin < line < end for begin, end in blocks):
@@ -698,12 +698,16 @@ def check(root: Path, projects: Iterable[int] | None = None) -> list[str]:
 
 @dataclass
 class ExecResult:
-    """What :func:`execute` did: the executed notebook, new figures, wall time, first error."""
+    """What :func:`execute` did: the executed notebook, new figures, wall time, first error.
+
+    ``statuses`` maps each executed cell's index to the kernel's reply ("ok" or "error").
+    """
 
     notebook: Path
     figures: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    statuses: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -716,12 +720,15 @@ def _figure_state(folder: Path) -> dict[Path, tuple[int, int]]:
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
 
 
-def execute(path: Path, out_dir: Path, timeout: float | None = 600) -> ExecResult:
+def execute(
+    path: Path, out_dir: Path, timeout: float | None = 600, allow_errors: bool = False
+) -> ExecResult:
     """Run a notebook headless with the working directory ``out_dir``; never touch the source.
 
     The executed copy is written to ``out_dir/<same name>`` even when a cell fails; figures the
     notebook saves land in ``out_dir/figures/``. ``timeout`` is per cell, in seconds. The kernel
-    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``).
+    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``). With
+    ``allow_errors`` every cell runs whatever the cells before it did (a helper with blanks).
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -731,9 +738,13 @@ def execute(path: Path, out_dir: Path, timeout: float | None = 600) -> ExecResul
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_before = _figure_state(out_dir / "figures")
     current = {"index": 0}
+    statuses: dict[int, str] = {}
 
     def on_cell_start(cell: NotebookNode, cell_index: int) -> None:
         current["index"] = cell_index
+
+    def on_cell_executed(cell: NotebookNode, cell_index: int, execute_reply: dict) -> None:
+        statuses[cell_index] = execute_reply["content"]["status"]
 
     client = NotebookClient(
         nb,
@@ -741,6 +752,8 @@ def execute(path: Path, out_dir: Path, timeout: float | None = 600) -> ExecResul
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(out_dir.resolve())}},
         on_cell_start=on_cell_start,
+        on_cell_executed=on_cell_executed,
+        allow_errors=allow_errors,
     )
     error: str | None = None
     started = time.perf_counter()
@@ -761,7 +774,7 @@ def execute(path: Path, out_dir: Path, timeout: float | None = 600) -> ExecResul
     notebook_path.write_text(dumps(nb), encoding="utf-8")
     figures_after = _figure_state(out_dir / "figures")
     figures = sorted(p for p, state in figures_after.items() if figures_before.get(p) != state)
-    return ExecResult(notebook_path, figures, seconds, error)
+    return ExecResult(notebook_path, figures, seconds, error, statuses)
 
 
 def _code_lines(source: str) -> list[str]:
@@ -786,3 +799,95 @@ def blank_share(solution: NotebookNode) -> float:
         total += len(sol_lines)
         removed += len(sol_lines) - len(kept)
     return removed / total if total else 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# What the tests require of executed notebooks
+# --------------------------------------------------------------------------------------------
+
+
+def _stdout(cell: NotebookNode) -> str:
+    return "".join(
+        o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+    )
+
+
+def _where(cell: NotebookNode, index: int) -> str:
+    first = cell.source.strip().split("\n")[0][:60]
+    return f"cell {index + 1} ({first!r})"
+
+
+def strict_problems(nb: NotebookNode, error: str | None = None) -> list[str]:
+    """Why an executed solution fails the tests (empty when it passes): strict mode.
+
+    ``error`` is :class:`ExecResult`'s first error. Every self-check line must be PASS: a FAIL or
+    "fill in the blank first" line fails, and so does the same PASS line twice (a check that runs
+    more than once must name what each call checked, e.g. with ``label=``) and the blank guard's
+    "fill in the blanks above first" line. Each problem names the cell and quotes the line.
+    """
+    from ml4llm.blanks import LINE
+    from ml4llm.checks import check_lines
+
+    problems = [error] if error else []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        text = _stdout(cell)
+        for status, _title, line in check_lines(text):
+            if status != "PASS":
+                problems.append(f"{_where(cell, index)}: {line}")
+            elif line in seen:
+                problems.append(
+                    f"{_where(cell, index)}: {line!r} repeats the line of cell {seen[line]}: "
+                    "give each call a label= that names what it checks"
+                )
+            else:
+                seen[line] = index + 1
+        if LINE in text:
+            problems.append(f"{_where(cell, index)}: the solution still has a blank ({LINE!r})")
+    return problems
+
+
+def helper_problems(nb: NotebookNode, statuses: dict[int, str]) -> list[str]:
+    """Why an untouched helper, executed with errors allowed, fails the tests (empty: it passes).
+
+    ``statuses`` maps cell indices to the kernel's reply status. Every cell that calls a check
+    must run and print "fill in the blank first" or a FAIL hint, never PASS. No cell may end in an
+    error, show a traceback or print a warning: a cell that needs a blank says so in one line
+    (``ml4llm.blanks``) and shows no figure.
+    """
+    from ml4llm.blanks import LINE
+    from ml4llm.checks import check_lines
+
+    problems: list[str] = []
+    calls_check = re.compile(r"\bcheck\.\w+\(")
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        where = _where(cell, index)
+        text = _stdout(cell)
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        stderr = "".join(
+            o.get("text", "")
+            for o in cell.outputs
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        )
+        if errors:
+            problems.append(f"{where}: {errors[0].ename}: {errors[0].evalue[:120]}")
+        elif statuses.get(index) == "error":
+            problems.append(f"{where}: the cell ends in an error: {text.strip()[-120:]}")
+        if "Warning" in stderr:
+            problems.append(f"{where}: prints a warning: {stderr.strip()[:160]}")
+        if LINE in text and any(
+            o.get("output_type") == "display_data" and any(k.startswith("image/") for k in o.data)
+            for o in cell.outputs
+        ):
+            problems.append(f"{where}: shows a figure although its data is still blank")
+        if calls_check.search(cell.source):
+            lines = check_lines(text)
+            if any(status == "PASS" for status, _, _ in lines):
+                problems.append(f"{where}: a check passes on the unfilled helper: {text[:120]}")
+            elif not lines:
+                problems.append(f"{where}: no check line printed")
+    return problems

@@ -48,24 +48,6 @@ def _apply_style() -> None:
     )
 
 
-def _ellipsis_hint(
-    shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
-) -> None:
-    """IPython handler: point at the blank when an error comes from a value that is still `...`."""
-    if "ellipsis" in str(value).lower():
-        print(
-            "This cell uses a value that is still `...`: fill in the blank(s) of this part first "
-            "(look for `...` in the cells above)."
-        )
-    elif isinstance(value, NameError):
-        print(
-            f"{value}: a cell above has not run, or stopped with an error before creating it "
-            "(often a blank `...` still to fill in). Run the cells above in order and fix the "
-            "first error."
-        )
-    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
-
-
 def _in_ipython() -> Any:
     if "IPython" not in sys.modules:
         return None
@@ -75,7 +57,7 @@ def _in_ipython() -> Any:
 
 
 def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Generator:
-    """Prepare a notebook: plotting style, inline SVG figures, seeds, and friendly blank errors.
+    """Prepare a notebook: plotting style, inline SVG figures, seeds, and blank detection.
 
     ``project`` (1 to 50) names the figures that :func:`savefig` writes. Returns a seeded
     ``numpy.random.Generator``: draw all of the notebook's randomness from it (or from seeds
@@ -95,10 +77,9 @@ def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Gen
             set_matplotlib_formats("svg")
         except ImportError:
             pass
-        shell.set_custom_exc(
-            (TypeError, AttributeError, ValueError, IndexError, KeyError, NameError),
-            _ellipsis_hint,
-        )
+        from ml4llm import blanks
+
+        blanks.install(shell)  # cells that need a blank still `...` say so in one line
     return seed_everything(seed)
 
 

@@ -1,382 +1,337 @@
-"""Self-checks for project 12, "RSA to compare GPT-2 & BERT embeddings"."""
+"""Self-checks for project 12, "RSA to compare GPT-2 & BERT embeddings".
+
+Every reference starts from the words and the model ids: the checks load each model's word
+vectors themselves (once per session), so that a wrong id list upstream cannot make them pass.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import functools
+import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from ml4llm.checks import check, common, require
+from ml4llm.checks import CheckFailed, Expect, check, common, require
+from ml4llm.models import free, get_spec, load_model, load_tokenizer
 from ml4llm.tokens import decode_token, encode, single_token_id
 
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy import stats
-
-    return float(stats.spearmanr(a, b)[0])
+SWAPPED = "x and y are swapped: x is the BERT vector, y the GPT-2 vector"
+ORDER = "the flags are not in the upper-triangle order (row by row, as np.triu_indices(n, k=1))"
+PAIRS = "expected the pairs (model i, model j) with i < j, in the order of the models"
+KIND = "'within family' when get_spec(a).family == get_spec(b).family, else 'across families'"
+WHOLE = "this correlates the whole matrices: use only the upper triangles (diagonal excluded)"
+P_HOW = "(count + 1) / (n_permutations + 1)"
 
 
-def _rsa(vectors_a: Any, vectors_b: Any) -> float:
-    return _pearson(
-        common.upper(common.cosines(vectors_a)), common.upper(common.cosines(vectors_b))
+@functools.cache
+def _tokenizer(model_id: str) -> Any:
+    with contextlib.redirect_stdout(io.StringIO()):  # a check prints its own line only
+        return load_tokenizer(model_id)
+
+
+def _ids(model_id: str, words: Sequence[str]) -> list[int]:
+    """Each word's one token id: bare in WordPiece, with a leading space in byte-level BPE."""
+    try:
+        return [single_token_id(_tokenizer(model_id), word) for word in words]
+    except ValueError as err:
+        raise CheckFailed(f"replace the word: {err}") from None
+
+
+@functools.cache
+def _vectors(model_id: str, words: tuple[str, ...]) -> np.ndarray:
+    """The words' rows of the model's input embedding matrix (float64)."""
+    ids = _ids(model_id, words)
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = load_model(model_id, head="base")
+    rows = model.get_input_embeddings().weight[ids].detach().float().cpu().numpy()
+    del model
+    free()
+    return rows.astype(np.float64)
+
+
+def _cosines(model_id: str, words: Sequence[str]) -> np.ndarray:
+    return common.cosines(_vectors(model_id, tuple(words)))
+
+
+def _rsa(matrix_a: Any, matrix_b: Any) -> float:
+    """Pearson r of two matrices' upper triangles (the right rsa function)."""
+    return common.pearson(common.upper(matrix_a), common.upper(matrix_b))
+
+
+def _tokens(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
+    """Parts 1 and 2: the word ids, the token counts and GPT-2's pieces of the bare words."""
+    bert, gpt2 = _tokenizer(bert_id), _tokenizer(gpt2_id)
+    bare = [encode(gpt2, w) for w in words]
+    bare_counts, space_counts = [len(i) for i in bare], [len(encode(gpt2, " " + w)) for w in words]
+    no_space = "that is the id without the leading space: GPT-2 needs ' ' + word"
+    joined = (lambda v: v.ndim == 0, "give a list of decoded pieces per word, not one string")
+    return {
+        "bert_ids": Expect(_ids(bert_id, words), "BERT's id of each bare word, in order"),
+        "gpt2_ids": Expect(
+            _ids(gpt2_id, words),
+            "GPT-2's id of each word with a leading space, in order",
+            traps=[([i[0] for i in bare], no_space)],
+        ),
+        "bert_counts": Expect([len(encode(bert, w)) for w in words], "encode each bare word"),
+        "gpt2_bare_counts": Expect(
+            bare_counts,
+            "encode each word without a leading space",
+            traps=[(space_counts, "these count ' ' + word: encode the bare word")],
+        ),
+        "gpt2_space_counts": Expect(
+            space_counts,
+            "encode ' ' + word with GPT-2's tokenizer",
+            traps=[(bare_counts, "equals the counts without a space: encode ' ' + word")],
+        ),
+        "gpt2_bare_pieces": Expect(
+            [[decode_token(gpt2, i) for i in ids] for ids in bare],
+            "GPT-2 splits the bare word otherwise: decode each id alone",
+            items=list(words),
+            traps=[joined],
+        ),
+    }
+
+
+def _raw(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
+    """Part 2: Pearson r of each word's two vectors over the shared dimensions."""
+    bert, gpt2 = _vectors(bert_id, tuple(words)), _vectors(gpt2_id, tuple(words))
+    n = min(bert.shape[1], gpt2.shape[1])
+    cosines = [common.cosines(np.stack([a[:n], b[:n]]))[0, 1] for a, b in zip(bert, gpt2)]
+    cut = f"both arrays need the {n} shared dimensions: slice each vector with [:n_shared]"
+    return {
+        "per_word_r": Expect(
+            [common.pearson(a[:n], b[:n]) for a, b in zip(bert, gpt2)],
+            "the values differ from Pearson r of word i's two vectors over the shared dimensions",
+            traps=[
+                (cosines, "these are cosines: Pearson r centres each vector first (stats.pearsonr)")
+            ],
+        ),
+        "example_bert": Expect(
+            bert[0, :n],
+            "x should be row 0 of the BERT vectors",
+            traps=[(gpt2[0, :n], SWAPPED), (bert[0], cut)],
+        ),
+        "example_gpt2": Expect(
+            gpt2[0, :n],
+            "y should be row 0 of the GPT-2 vectors",
+            traps=[(bert[0, :n], SWAPPED), (gpt2[0], cut)],
+        ),
+    }
+
+
+def _rsa_values(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
+    """Part 3: the upper triangle and both RSAs of the two models."""
+    a, b = _cosines(bert_id, words), _cosines(gpt2_id, words)
+    ua, ub = common.upper(a), common.upper(b)
+    with_diagonal = a[np.triu_indices(len(words))]
+    pearson = common.pearson(ua, ub)
+    return {
+        "bert_upper": Expect(
+            ua,
+            "the values or their order differ from matrix[np.triu_indices(n, k=1)]",
+            traps=[(with_diagonal, "the diagonal is included: use k=1")],
+        ),
+        "rsa_function": _rsa,
+        "rsa_pearson": Expect(
+            pearson,
+            "correlate the two upper triangles (stats.pearsonr)",
+            traps=[(common.pearson(a.ravel(), b.ravel()), WHOLE)],
+        ),
+        "rsa_spearman": Expect(
+            float(stats.spearmanr(ua, ub)[0]),
+            "stats.spearmanr of the two upper triangles",
+            traps=[(pearson, "this is Pearson's r: rank the values first (stats.spearmanr)")],
+        ),
+    }
+
+
+def _null(words: Sequence[str], bert_id: str, gpt2_id: str, n_permutations: int) -> dict:
+    """A right null from a seeded draw (any draw is right: the check recomputes the learner's)."""
+    orders = [np.random.default_rng(k).permutation(len(words)) for k in range(n_permutations)]
+    a, b = _cosines(bert_id, words), _cosines(gpt2_id, words)
+    null = np.array([_rsa(a, b[o][:, o]) for o in orders])
+    p = (np.sum(null >= _rsa(a, b)) + 1) / (n_permutations + 1)
+    return {"null_rsa": null, "orders": np.array(orders), "p_value": float(p)}
+
+
+def _same_category(word_categories: Sequence[str]) -> dict[str, Any]:
+    labels = np.array(list(word_categories))
+    same = labels[:, None] == labels[None, :]
+    flags = common.upper(same)
+    count = f"{int(flags.sum())} pairs join two words of the same category"
+    lower = same[np.tril_indices(len(labels), k=-1)]
+    traps = [(lower, ORDER), (lambda v: v.sum() != flags.sum(), count)]
+    return {"same_category": Expect(flags, ORDER, traps=traps)}
+
+
+def _models(words: Sequence[str], word_categories: Sequence[str], model_ids: Sequence[str]):
+    """Part 4: the RSA matrix, the category scores and one row per pair of models."""
+    cosines = {m: _cosines(m, words) for m in model_ids}
+    matrix = np.array([[_rsa(cosines[a], cosines[b]) for b in model_ids] for a in model_ids])
+    labels = np.array(list(word_categories))
+    same = labels[:, None] == labels[None, :]
+    off = ~np.eye(len(labels), dtype=bool)
+    pairs = []
+    for i, a in enumerate(model_ids):
+        for j, b in enumerate(model_ids[i + 1 :], start=i + 1):
+            within = get_spec(a).family == get_spec(b).family
+            kind = "within family" if within else "across families"
+            pairs.append((a, b, kind, bool(np.array_equal(cosines[a], cosines[b])), matrix[i, j]))
+    ones = (
+        lambda m: np.allclose(m, 1),
+        "every entry is still 1: fill in the loop over pairs of models",
     )
-
-
-def _rows(vectors: Mapping[str, Any], model_id: str) -> np.ndarray:
-    """The word vectors of ``model_id`` from the notebook's ``vectors`` dict."""
-    require(
-        model_id in vectors,
-        f"`vectors` has no entry for {model_id!r}: run the cell of Part 1 that loads the models "
-        "(it needs the word ids)",
+    symmetric = (lambda m: not common.is_symmetric(m), "the RSA matrix is not symmetric")
+    diagonal = (
+        lambda m: not common.has_unit_diagonal(m),
+        "the diagonal should be 1 (each model with itself)",
     )
-    return np.asarray(vectors[model_id], dtype=np.float64)
+    with_diagonal = {m: c[same].mean() - c[~same].mean() for m, c in cosines.items()}
+    diagonal_in = "the within-category mean includes the diagonal's 1s: leave it out"
+    return {
+        "rsa_matrix": Expect(
+            matrix,
+            "entry (i, j) should be the RSA of models i and j",
+            traps=[ones, symmetric, diagonal],
+        ),
+        "scores": Expect(
+            {m: c[same & off].mean() - c[~same].mean() for m, c in cosines.items()},
+            "mean within-category cosine minus mean across-category cosine",
+            traps=[(with_diagonal, diagonal_in)],
+        ),
+        "family_pairs": Expect(
+            pairs,
+            columns={
+                "model a": PAIRS,
+                "model b": PAIRS,
+                "kind": KIND,
+                "identical vectors": "np.array_equal of the two models' rows",
+                "RSA": "the RSA of the pair (rsa_matrix[i, j])",
+            },
+        ),
+    }
 
 
-@check
-def word_ids(
-    words: Sequence[str],
-    bert_tokenizer: Any,
-    gpt2_tokenizer: Any,
-    bert_ids: Sequence[int],
-    gpt2_ids: Sequence[int],
-) -> str:
+@check(reference=_tokens)
+def word_ids(words, bert_id, gpt2_id, *, bert_ids, gpt2_ids) -> str:
     """Every word is one token in both models (bare in BERT, leading space in GPT-2)."""
-    require(
-        len(bert_ids) == len(words) and len(gpt2_ids) == len(words),
-        f"expected one id per word ({len(words)}) for each model",
-    )
-    for word, bert_id, gpt2_id in zip(words, bert_ids, gpt2_ids):
-        try:
-            bert_ref = single_token_id(bert_tokenizer, word)
-            gpt2_ref = single_token_id(gpt2_tokenizer, word)
-        except ValueError as err:
-            require(False, f"replace {word!r}: {err}")
-        require(int(bert_id) == bert_ref, f"{word!r}: BERT's id is {bert_ref}, not {int(bert_id)}")
-        if int(gpt2_id) != gpt2_ref:
-            bare = encode(gpt2_tokenizer, word)
-            hint = (
-                "that is the id without the leading space: GPT-2 needs ' ' + word"
-                if bare == [int(gpt2_id)]
-                else f"GPT-2's id (with a leading space) is {gpt2_ref}, not {int(gpt2_id)}"
-            )
-            require(False, f"{word!r}: {hint}")
     return f"{len(words)} words, each a single token in both vocabularies"
 
 
-@check
+@check(reference=_tokens)
 def token_counts(
-    words: Sequence[str],
-    bert_tokenizer: Any,
-    gpt2_tokenizer: Any,
-    bert_counts: Sequence[int],
-    gpt2_bare_counts: Sequence[int],
-    gpt2_space_counts: Sequence[int],
-    gpt2_bare_pieces: Sequence[Sequence[str]],
+    words, bert_id, gpt2_id, *, bert_counts, gpt2_bare_counts, gpt2_space_counts, gpt2_bare_pieces
 ) -> str:
     """Tokens per word (BERT bare, GPT-2 bare, GPT-2 with a leading space) and GPT-2's pieces."""
-    bert_ref = [len(encode(bert_tokenizer, w)) for w in words]
-    bare_ref = [len(encode(gpt2_tokenizer, w)) for w in words]
-    space_ref = [len(encode(gpt2_tokenizer, " " + w)) for w in words]
-    pieces_ref = [
-        [decode_token(gpt2_tokenizer, i) for i in encode(gpt2_tokenizer, w)] for w in words
-    ]
-    given = {
-        "bert_counts": bert_counts,
-        "gpt2_bare_counts": gpt2_bare_counts,
-        "gpt2_space_counts": gpt2_space_counts,
-        "gpt2_bare_pieces": gpt2_bare_pieces,
-    }
-    for name, values in given.items():
-        require(
-            len(values) == len(words),
-            f"{name}: expected one entry per word ({len(words)}), got {len(values)}",
-        )
-    require(
-        [int(c) for c in bert_counts] == bert_ref, "bert_counts: encode each bare word with BERT"
-    )
-    space = [int(c) for c in gpt2_space_counts]
-    bare = [int(c) for c in gpt2_bare_counts]
-    require(
-        space != bare_ref or bare_ref == space_ref,
-        "gpt2_space_counts equals the counts without a space: encode ' ' + word",
-    )
-    require(bare == bare_ref, "gpt2_bare_counts: encode each word without a leading space")
-    require(space == space_ref, "gpt2_space_counts: encode ' ' + word with GPT-2's tokenizer")
-    for word, pieces, reference in zip(words, gpt2_bare_pieces, pieces_ref):
-        require(
-            not isinstance(pieces, str),
-            f"{word!r}: give a list of decoded pieces per word, not one string",
-        )
-        require(
-            list(pieces) == reference,
-            f"{word!r}: GPT-2 splits the bare word into {reference}, not {list(pieces)} "
-            "(decode each id alone)",
-        )
-    split = sum(c > 1 for c in bare_ref)
+    split = sum(c > 1 for c in gpt2_bare_counts)
     return f"{split} of {len(words)} words split into pieces without the leading space"
 
 
-@check
-def per_word_r(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, values: Any) -> str:
+@check(reference=_raw)
+def per_word_r(words, bert_id, gpt2_id, *, per_word_r) -> str:
     """Pearson r of each word's two vectors, dimensions paired by index (the shared ones)."""
-    bert = _rows(vectors, bert_id)
-    gpt2 = _rows(vectors, gpt2_id)
-    values = np.asarray(values, dtype=np.float64).ravel()
-    n_shared = min(bert.shape[1], gpt2.shape[1])
-    require(len(values) == len(bert), f"expected one r per word ({len(bert)}), got {len(values)}")
-    require(np.any(values != 0), "still all zero: fill in the loop first")
-    reference = np.array(
-        [_pearson(bert[i, :n_shared], gpt2[i, :n_shared]) for i in range(len(bert))]
-    )
-    cosines = np.array(
-        [
-            common.cosines(np.stack([bert[i, :n_shared], gpt2[i, :n_shared]]))[0, 1]
-            for i in range(len(bert))
-        ]
-    )
-    require(
-        not np.allclose(values, cosines, atol=1e-5) or np.allclose(values, reference, atol=1e-4),
-        "these are cosines: Pearson r centres each vector first (stats.pearsonr or np.corrcoef)",
-    )
-    require(
-        np.allclose(values, reference, atol=1e-4),
-        "the values differ from Pearson r of word i's two vectors over the shared dimensions",
-    )
-    return f"{len(values)} correlations, |r| at most {np.abs(reference).max():.3f}"
+    return f"{len(words)} correlations, |r| at most {np.abs(common.as_array(per_word_r)).max():.3f}"
 
 
-@check
-def example_pair(vectors: Mapping[str, Any], bert_id: str, gpt2_id: str, x: Any, y: Any) -> str:
-    """The scatter's data: the first word's BERT (x) and GPT-2 (y) values of the shared dimensions."""
-    bert = _rows(vectors, bert_id)
-    gpt2 = _rows(vectors, gpt2_id)
-    n_shared = min(bert.shape[1], gpt2.shape[1])
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    require(
-        len(x) == n_shared and len(y) == n_shared,
-        f"both arrays need the {n_shared} shared dimensions (got {len(x)} and {len(y)} values): "
-        "slice each vector with [:n_shared]",
-    )
-    require(
-        not np.allclose(x, gpt2[0, :n_shared]) or np.allclose(y, gpt2[0, :n_shared]),
-        "x and y are swapped: x is the BERT vector, y the GPT-2 vector",
-    )
-    require(np.allclose(x, bert[0, :n_shared], atol=1e-6), "x should be row 0 of the BERT vectors")
-    require(np.allclose(y, gpt2[0, :n_shared], atol=1e-6), "y should be row 0 of the GPT-2 vectors")
-    return f"{n_shared} points, dimension k of one model against dimension k of the other"
+@check(reference=_raw)
+def example_pair(words, bert_id, gpt2_id, *, example_bert, example_gpt2) -> str:
+    """The scatter's data: the first word's BERT (x) and GPT-2 (y) values, shared dimensions."""
+    return f"{len(example_bert)} points, dimension k of one model against dimension k of the other"
 
 
-@check
-def cosine_matrix(vectors: Mapping[str, Any], model_id: str, matrix: Any) -> str:
-    """An 18 x 18 cosine matrix: symmetric, unit diagonal, equal to the reference."""
-    rows = _rows(vectors, model_id)
-    n = common.require_cosine_matrix(
-        matrix, rows, how="normalise every row (axis=1), then unit @ unit.T"
-    )
-    return f"{n} x {n}, symmetric, unit diagonal"
+def _cosine(words: Sequence[str], model_id: str) -> dict[str, Any]:
+    return {"matrix": common.cosine_expect(_vectors(model_id, tuple(words)))}
 
 
-@check
-def upper_triangle(matrix: Any, upper: Any) -> str:
-    """The n(n-1)/2 values above the diagonal, row by row."""
-    require(upper is not None, "got None: upper_triangle must return the values")
-    matrix = np.asarray(matrix, dtype=np.float64)
-    values = np.asarray(upper, dtype=np.float64).ravel()
-    n = len(matrix)
-    require(len(values) != n * (n + 1) // 2, "the diagonal is included: use k=1")
-    require(
-        len(values) == n * (n - 1) // 2,
-        f"{n} words give {n * (n - 1) // 2} pairs above the diagonal, you have {len(values)}",
-    )
-    require(
-        np.allclose(values, common.upper(matrix), atol=1e-6),
-        "the values or their order differ from matrix[np.triu_indices(n, k=1)]",
-    )
-    return f"{len(values)} values above the diagonal"
+@check(reference=_cosine)
+def cosine_matrix(words, model_id, *, matrix) -> str:
+    """The model's word x word cosine matrix (the hints every cosine-matrix check shares)."""
+    return f"{model_id}: {len(words)} x {len(words)}, symmetric, unit diagonal"
 
 
-@check
-def rsa(
-    vectors: Mapping[str, Any],
-    bert_id: str,
-    gpt2_id: str,
-    rsa_function: Callable[[Any, Any], Any],
-    pearson: float,
-    spearman: float,
-) -> str:
-    """RSA of a matrix with itself is 1; the two models' RSA (Pearson and Spearman) is right."""
-    bert_cos = common.cosines(_rows(vectors, bert_id))
-    gpt2_cos = common.cosines(_rows(vectors, gpt2_id))
-    self_rsa = rsa_function(bert_cos, bert_cos)
-    require(self_rsa is not None, "rsa(...) returned None: it must return the correlation")
-    require(
-        abs(float(self_rsa) - 1) < 1e-6,
-        f"the RSA of a matrix with itself should be 1, rsa gives {float(self_rsa):.4f}",
-    )
-    reference = _pearson(common.upper(bert_cos), common.upper(gpt2_cos))
-    full = _pearson(bert_cos.ravel(), gpt2_cos.ravel())
-    require(
-        abs(float(pearson) - full) > 1e-5 or abs(full - reference) < 1e-5,
-        "this correlates the whole matrices: use only the upper triangles (diagonal and the "
-        "mirrored half excluded)",
-    )
-    require(
-        abs(float(pearson) - reference) < 1e-4,
-        f"the Pearson RSA should be {reference:.4f}: correlate the two upper triangles",
-    )
-    ranked = _spearman(common.upper(bert_cos), common.upper(gpt2_cos))
-    require(
-        abs(float(spearman) - ranked) < 1e-4,
-        f"the Spearman RSA should be {ranked:.4f}: stats.spearmanr of the two upper triangles",
-    )
-    return f"rsa(M, M) = 1; Pearson {reference:.3f}, Spearman {ranked:.3f}"
+@check(reference=_rsa_values)
+def rsa(words, bert_id, gpt2_id, *, bert_upper, rsa_function, rsa_pearson, rsa_spearman) -> str:
+    """The upper triangle; rsa gives 1 for a matrix with itself and the Pearson RSA; both RSAs."""
+    a, b = _cosines(bert_id, words), _cosines(gpt2_id, words)
+    itself = float(common.call(rsa_function, a, a, name="rsa", returns="the correlation"))
+    require(abs(itself - 1) < 1e-6, f"rsa of a matrix with itself should be 1, not {itself:.4f}")
+    given = float(common.call(rsa_function, a, b, name="rsa", returns="the correlation"))
+    require(abs(given - _rsa(a, b)) < 1e-4, "rsa(a, b) should be Pearson r of the upper triangles")
+    return f"rsa(M, M) = 1; Pearson {_rsa(a, b):.3f}, Spearman {float(rsa_spearman):.3f}"
 
 
-@check
-def permutation_test(null: Any, p_value: float, observed: float, n_permutations: int) -> str:
-    """The permutation null (one RSA per shuffle) and its p-value."""
-    values = np.asarray(null, dtype=np.float64).ravel()
+@check(reference=_null)
+def permutation_test(words, bert_id, gpt2_id, n_permutations, *, null_rsa, orders, p_value) -> str:
+    """Each null value is the RSA after shuffling one matrix's words by orders[k]; then p."""
+    n, a, b = len(words), _cosines(bert_id, words), _cosines(gpt2_id, words)
+    orders = common.require_array(orders, name="orders", shape=(n_permutations, n), kind="integers")
     require(
-        len(values) == int(n_permutations),
-        f"expected one RSA per permutation ({n_permutations}), got {len(values)}",
-    )
-    require(np.any(values != 0), "the null is still all zero: fill in the loop first")
-    require(np.all(np.abs(values) <= 1 + 1e-6), "every RSA is a correlation, between -1 and 1")
-    require(
-        len(np.unique(np.round(values, 10))) > 1,
-        "all null values are equal: draw a new permutation in every iteration",
+        np.array_equal(np.sort(orders, axis=1), np.tile(np.arange(n), (n_permutations, 1))),
+        "orders: each row should be a permutation of range(n_words) (rng.permutation)",
     )
     require(
-        not np.allclose(values, observed),
-        "the null values equal the observed RSA: shuffle the word order of one matrix",
+        len(np.unique(orders, axis=0)) > 1,
+        "orders: every shuffle has the same order: draw a new permutation in every iteration",
     )
-    exceed = int(np.sum(values >= observed))
-    accepted = [(exceed + 1) / (len(values) + 1), exceed / len(values)]
-    require(
-        any(abs(float(p_value) - p) < 1e-9 for p in accepted),
-        "p should be the share of shuffles with RSA >= the observed one: "
-        "(count + 1) / (n_permutations + 1)",
+    null = np.array([_rsa(a, b[o][:, o]) for o in orders])
+    rows_only = (
+        lambda v: common.same(v, np.array([_rsa(a, b[o]) for o in orders])),
+        "only the rows are shuffled: reorder rows and columns together, matrix[order][:, order]",
+    )
+    observed = _rsa(a, b)
+    common.require_values(
+        null_rsa,
+        null,
+        name="null_rsa",
+        hint="null_rsa[k] should be the RSA of bert_cosines and gpt2_cosines shuffled by orders[k]",
+        traps=[
+            (
+                lambda v: np.allclose(v, observed),
+                "the null values equal the observed RSA: shuffle the word order of one matrix",
+            ),
+            (lambda v: np.any(np.abs(v) > 1 + 1e-6), "every RSA is a correlation, in [-1, 1]"),
+            rows_only,
+        ],
+    )
+    count = int(np.sum(null >= observed))
+    common.require_values(
+        p_value,
+        (count + 1) / (n_permutations + 1),
+        name="p_value",
+        hint=f"p should be the share of shuffles with RSA >= the observed one: {P_HOW}",
+        atol=1e-9,
+        traps=[(count / n_permutations, f"count the observed order as a shuffle: {P_HOW}")],
     )
     return (
-        f"{len(values)} shuffles, {exceed} at or above the observed RSA, p = {float(p_value):.4f}"
+        f"{n_permutations} shuffles, {count} at or above the observed RSA, p = {float(p_value):.4f}"
     )
 
 
-@check
-def same_category_pairs(categories: Sequence[str], same: Any) -> str:
+@check(reference=_same_category)
+def same_category_pairs(word_categories, *, same_category) -> str:
     """One flag per word pair above the diagonal (row by row): True when both share a category."""
-    labels = np.asarray(categories)
-    reference = common.upper(labels[:, None] == labels[None, :])
-    flags = np.asarray(same).ravel()
-    n = len(labels)
-    require(
-        len(flags) == len(reference),
-        f"{n} words give {len(reference)} pairs above the diagonal, you have {len(flags)} flags",
-    )
-    require(flags.dtype == bool, "give True/False flags (a boolean array)")
-    require(
-        int(flags.sum()) == int(reference.sum()),
-        f"{int(reference.sum())} pairs join two words of the same category, you flag "
-        f"{int(flags.sum())}",
-    )
-    require(
-        np.array_equal(flags, reference),
-        "the flags are not in the upper-triangle order (row by row, as np.triu_indices(n, k=1))",
-    )
-    return f"{int(reference.sum())} of {len(reference)} pairs within a category"
+    flags = common.as_array(same_category)
+    return f"{int(flags.sum())} of {len(flags)} pairs within a category"
 
 
-@check
-def rsa_matrix(model_ids: Sequence[str], vectors: Mapping[str, Any], matrix: Any) -> str:
+@check(reference=_models)
+def rsa_matrix(words, word_categories, model_ids, *, rsa_matrix) -> str:
     """The model x model RSA matrix: symmetric, unit diagonal, each entry the models' RSA."""
-    values = np.asarray(matrix, dtype=np.float64)
-    n = len(model_ids)
-    require(values.shape == (n, n), f"expected a {n} x {n} matrix, got shape {values.shape}")
-    require(np.allclose(values, values.T, atol=1e-6), "the RSA matrix is not symmetric")
-    require(
-        np.allclose(np.diag(values), 1, atol=1e-6),
-        "the diagonal should be 1 (each model with itself)",
-    )
-    require(
-        n < 2 or not np.allclose(values, 1),
-        "every entry is still 1: fill in the loop over pairs of models",
-    )
-    for i in range(n):
-        for j in range(i + 1, n):
-            reference = _rsa(vectors[model_ids[i]], vectors[model_ids[j]])
-            require(
-                abs(values[i, j] - reference) < 1e-4,
-                f"entry ({model_ids[i]}, {model_ids[j]}) should be {reference:.4f}, got "
-                f"{values[i, j]:.4f}",
-            )
-    return f"{n} x {n}, symmetric, unit diagonal, every entry the pair's RSA"
+    return f"{len(model_ids)} x {len(model_ids)}, symmetric, unit diagonal, each entry an RSA"
 
 
-@check
-def category_scores(
-    model_ids: Sequence[str],
-    vectors: Mapping[str, Any],
-    categories: Sequence[str],
-    scores: Mapping[str, float],
-) -> str:
+@check(reference=_models)
+def category_scores(words, word_categories, model_ids, *, scores) -> str:
     """Mean within-category minus mean across-category cosine, per model."""
-    labels = np.asarray(categories)
-    same = labels[:, None] == labels[None, :]
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
-    require(set(scores) == set(model_ids), "give one score per model id (a dict keyed by model id)")
-    for model_id in model_ids:
-        cosines = common.cosines(vectors[model_id])
-        reference = cosines[same & off_diagonal].mean() - cosines[~same].mean()
-        with_diagonal = cosines[same].mean() - cosines[~same].mean()
-        value = float(scores[model_id])
-        require(
-            abs(value - with_diagonal) > 1e-5 or abs(with_diagonal - reference) < 1e-5,
-            f"{model_id}: the within-category mean includes the diagonal's 1s: leave it out",
-        )
-        require(
-            abs(value - reference) < 1e-4,
-            f"{model_id}: expected {reference:.4f}, got {value:.4f}",
-        )
     return f"{len(model_ids)} scores (within − across category cosine)"
 
 
-@check
-def family_pairs(model_ids: Sequence[str], vectors: Mapping[str, Any], pairs: Any) -> str:
+@check(reference=_models)
+def family_pairs(words, word_categories, model_ids, *, family_pairs) -> str:
     """One row per pair of models: (model a, model b, kind, identical vectors, RSA)."""
-    from ml4llm.models import get_spec
-
-    rows = list(pairs)
-    n = len(model_ids)
-    require(rows, "the list is still empty: fill in the loop over pairs of models first")
-    require(
-        len(rows) == n * (n - 1) // 2,
-        f"{n} models give {n * (n - 1) // 2} pairs (each pair once, no model with itself), "
-        f"got {len(rows)} rows",
-    )
-    expected = [(model_ids[i], model_ids[j]) for i in range(n) for j in range(i + 1, n)]
-    for row, (a, b) in zip(rows, expected):
-        require(len(row) == 5, "each row holds 5 values: model a, model b, kind, identical, RSA")
-        require(
-            (row[0], row[1]) == (a, b),
-            f"expected the pair ({a}, {b}) here, got ({row[0]}, {row[1]})",
-        )
-        same = get_spec(a).family == get_spec(b).family
-        kind = "within family" if same else "across families"
-        require(row[2] == kind, f"({a}, {b}): the kind is {kind!r}, not {row[2]!r}")
-        identical = bool(np.array_equal(np.asarray(vectors[a]), np.asarray(vectors[b])))
-        require(
-            bool(row[3]) == identical,
-            f"({a}, {b}): 'identical vectors' should be {identical} (np.array_equal of the rows)",
-        )
-        reference = _rsa(vectors[a], vectors[b])
-        require(
-            abs(float(row[4]) - reference) < 1e-4, f"({a}, {b}): the RSA should be {reference:.4f}"
-        )
-    within = sum(1 for a, b in expected if get_spec(a).family == get_spec(b).family)
-    return f"{len(rows)} pairs, {within} within a family"
+    within = sum(row[2] == "within family" for row in family_pairs)
+    return f"{len(family_pairs)} pairs, {within} within a family"
