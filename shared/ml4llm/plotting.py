@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_SEED = 42
-_current: dict[str, int | None] = {"chapter": None, "project": None}
+_current: dict[str, int | bool | None] = {"chapter": None, "project": None, "helper": False}
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
@@ -74,25 +74,34 @@ def _in_ipython() -> Any:
     return get_ipython()
 
 
-def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Generator:
-    """Prepare a notebook: plotting style, inline SVG figures, seeds, and friendly blank errors.
+def setup(
+    project: int | None = None, seed: int = DEFAULT_SEED, helper: bool = False
+) -> np.random.Generator:
+    """Prepare a notebook: plotting style, sharp inline figures, seeds, and friendly blank errors.
 
-    ``project`` (1 to 50) names the figures that :func:`savefig` writes. Returns a seeded
-    ``numpy.random.Generator``: draw all of the notebook's randomness from it (or from seeds
-    derived from ``seed``), so that two runs give the same numbers and figures.
+    ``project`` (1 to 50) names the figures that :func:`savefig` writes; ``helper=True`` (the
+    generator writes it into every helper notebook) adds ``_helper`` to those names, so that a
+    helper's figures never overwrite the solution's. Returns a seeded ``numpy.random.Generator``:
+    draw all of the notebook's randomness from it (or from seeds derived from ``seed``), so that
+    two runs give the same numbers and figures.
+
+    Inline figures are PNG at twice their resolution ("retina"): JupyterLab, Colab and VS Code
+    shrink a PNG to the output area and it stays sharp, whereas JupyterLab shows an SVG at its
+    natural width and cuts off what is wider than the output area.
     """
     if project is not None:
         from ml4llm.projects import get_project
 
         _current["project"] = project
         _current["chapter"] = get_project(project).chapter
+    _current["helper"] = helper
     _apply_style()
     shell = _in_ipython()
     if shell is not None:
         try:
             from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-            set_matplotlib_formats("svg")
+            set_matplotlib_formats("retina")
         except ImportError:
             pass
         shell.set_custom_exc(
@@ -109,21 +118,25 @@ def figures_dir() -> Path:
     return folder
 
 
-def figure_name(part: str | int, project: int | None = None) -> str:
-    """The file name of a figure, e.g. ``ch02_proj01_part1.png``."""
+def figure_name(part: str | int, project: int | None = None, helper: bool | None = None) -> str:
+    """The file name of a figure, e.g. ``ch02_proj01_part1.png`` (``..._part1_helper.png`` in a
+    helper notebook: ``helper`` defaults to what :func:`setup` was told)."""
     from ml4llm.projects import get_project
 
     number = project if project is not None else _current["project"]
     if number is None:
         raise RuntimeError("Call ml4llm.setup(project=N) first, or pass project=N to savefig.")
-    chapter = get_project(number).chapter
-    return f"ch{chapter:02d}_proj{number:02d}_part{part}.png"
+    chapter = get_project(int(number)).chapter
+    in_helper = _current["helper"] if helper is None else helper
+    suffix = "_helper" if in_helper else ""
+    return f"ch{chapter:02d}_proj{int(number):02d}_part{part}{suffix}.png"
 
 
 def savefig(fig: Any, part: str | int, project: int | None = None) -> Path:
     """Save ``fig`` as ``figures/chNN_projMM_part<part>.png`` and return the path.
 
-    Call it before ``plt.show()``: showing a figure closes it.
+    In a helper notebook (``setup(..., helper=True)``) the name ends in ``_helper.png``. Call it
+    before ``plt.show()``: showing a figure closes it.
     """
     path = figures_dir() / figure_name(part, project)
     fig.savefig(path)
