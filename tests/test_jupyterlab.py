@@ -54,9 +54,10 @@ def _chromium() -> str:
     for candidate in (os.environ.get("ML4LLM_CHROMIUM"), "/usr/bin/chromium"):
         if candidate and Path(candidate).is_file():
             return candidate
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
     pytest.skip(
         "Chromium is not installed: the JupyterLab figure test needs Debian's chromium "
         "(apt-get install chromium, as .ci/run does) or ML4LLM_CHROMIUM=/path/to/chromium."
