@@ -13,6 +13,7 @@ It skips, saying why, where Chromium is not installed (``.ci/run`` installs it o
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -64,6 +65,15 @@ def _chromium() -> str:
     )
 
 
+def _require(module: str) -> None:
+    """Fail, saying what to install, when a development dependency is missing."""
+    if importlib.util.find_spec(module) is None:
+        pytest.fail(
+            f"{module} is not installed: it comes with the development tools "
+            "(pip install -c .ci/constraints.txt -r requirements.txt, or ./course.sh setup)."
+        )
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,7 +90,7 @@ def _write_settings(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """A JupyterLab server on localhost serving a folder with copies of the notebooks."""
-    pytest.importorskip("jupyterlab", reason="the figure test needs jupyterlab (dev extra)")
+    _require("jupyterlab")
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "notebooks"
     root.mkdir()
@@ -140,12 +150,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
 
 
 @pytest.fixture(scope="module")
-def browser(lab: dict[str, object]) -> Iterator[object]:
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by playwright (skips where it is not installed)."""
     executable = _chromium()
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the figure test needs playwright (dev extra)"
-    )
-    with sync_api.sync_playwright() as playwright:
+    _require("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
@@ -190,7 +201,7 @@ def _scroll_to(image) -> None:
 
 
 @pytest.mark.parametrize("number", PROJECTS)
-def test_figures_fit_jupyterlab_output_area(lab, browser, number: int) -> None:
+def test_figures_fit_jupyterlab_output_area(browser, lab, number: int) -> None:
     name = Path(get_project(number).notebook("solution")).name
     page = browser.new_page(viewport=WINDOW)
     try:

@@ -95,6 +95,14 @@ def test_figure_names_of_solution_and_helper(tmp_path, monkeypatch) -> None:
     assert plotting.figure_name(2) == "ch02_proj02_part2.png"
 
 
+def test_setup_cell_points_to_the_readme_set_up() -> None:
+    source = notebooks.setup_source("https://github.com/o/r")
+    assert "README.md" in source and "./course.sh setup" in source
+    assert "pip install -e ." not in source  # leaves out the offline assets and the torch pin
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "./course.sh setup" in readme
+
+
 # --- executed in a kernel: inline PNG at 2x, helper figures apart, nothing on the terminal -------
 
 
