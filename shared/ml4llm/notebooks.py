@@ -25,7 +25,9 @@ Colab setup cell (tagged ``{"ml4llm": "setup"}``), lose their outputs and execut
 written deterministically (cell ids from positions, nbformat 4.5 with ``indent=1``). A helper stores
 the sha256 of its cell sources in ``metadata.ml4llm.sha256``; the generator refuses to overwrite a
 helper whose sources no longer match that hash (a learner edited it) unless forced, and then saves a
-backup first. Error messages number cells from 1, as they appear in the notebook.
+backup first. Error messages number cells from 1, as they appear in the notebook. The helper's
+``ml4llm.setup(project=N)`` call gets ``helper=True``, so that its figures are saved apart from the
+solution's (``..._helper.png``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 DEFAULT_SEED = 42
-_current: dict[str, int | bool | None] = {"chapter": None, "project": None, "helper": False}
+# What setup() was told: the project that names the figures, and whether this is a helper.
+_current: dict[str, Any] = {"chapter": None, "project": None, "helper": False}
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
@@ -119,17 +120,20 @@ def figures_dir() -> Path:
 
 
 def figure_name(part: str | int, project: int | None = None, helper: bool | None = None) -> str:
-    """The file name of a figure, e.g. ``ch02_proj01_part1.png`` (``..._part1_helper.png`` in a
-    helper notebook: ``helper`` defaults to what :func:`setup` was told)."""
+    """The file name of a figure, e.g. ``ch02_proj01_part1.png``.
+
+    In a helper notebook it ends in ``_helper.png``; ``helper`` defaults to what :func:`setup`
+    was told.
+    """
     from ml4llm.projects import get_project
 
     number = project if project is not None else _current["project"]
     if number is None:
         raise RuntimeError("Call ml4llm.setup(project=N) first, or pass project=N to savefig.")
-    chapter = get_project(int(number)).chapter
+    chapter = get_project(number).chapter
     in_helper = _current["helper"] if helper is None else helper
     suffix = "_helper" if in_helper else ""
-    return f"ch{chapter:02d}_proj{int(number):02d}_part{part}{suffix}.png"
+    return f"ch{chapter:02d}_proj{number:02d}_part{part}{suffix}.png"
 
 
 def savefig(fig: Any, part: str | int, project: int | None = None) -> Path:
