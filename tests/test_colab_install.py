@@ -6,8 +6,9 @@ the one local build, 2.13.0; the others are what Colab ships, see ``COLAB``), as
 installing this repository there would do (``pip install --dry-run --report``) and fails when
 the answer installs any of those packages in another version.
 
-It downloads about 60 MB from PyPI and takes a minute or two, so it is marked ``slow``: it runs
-with ``pytest --slow`` (as ``./course.sh test`` and CI do).
+It downloads some 50 MB of wheels (pandas, numpy, matplotlib, ...) and takes a minute or two
+(81 s on a busy 2-core machine), so it is marked ``slow``: it runs with ``pytest --slow`` (as
+``./course.sh test`` and CI do).
 """
 
 from __future__ import annotations
