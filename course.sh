@@ -39,8 +39,8 @@ run_tests() {
   echo "== helpers and README in sync with the solutions"
   "$PY" -m ml4llm helpers --check
   "$PY" -m ml4llm readme --check
-  echo "== unit tests and every solution notebook (offline, transformers $("$PY" -c 'import transformers; print(transformers.__version__)'))"
-  "$PY" -m pytest
+  echo "== unit tests, every solution notebook (offline, transformers $("$PY" -c 'import transformers; print(transformers.__version__)')), JupyterLab in Chromium and a Colab-style install"
+  "$PY" -m pytest --slow
   echo "== unit tests again on transformers 4.57"
   local tf4="$VENV/transformers-4.57"
   if [ ! -d "$tf4/transformers" ]; then

@@ -25,12 +25,15 @@ Colab setup cell (tagged ``{"ml4llm": "setup"}``), lose their outputs and execut
 written deterministically (cell ids from positions, nbformat 4.5 with ``indent=1``). A helper stores
 the sha256 of its cell sources in ``metadata.ml4llm.sha256``; the generator refuses to overwrite a
 helper whose sources no longer match that hash (a learner edited it) unless forced, and then saves a
-backup first. Error messages number cells from 1, as they appear in the notebook.
+backup first. Error messages number cells from 1, as they appear in the notebook. The helper's
+``ml4llm.setup(project=N)`` call gets ``helper=True``, so that its figures are saved apart from the
+solution's (``..._helper.png``).
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import copy
 import hashlib
 import importlib.metadata
@@ -38,6 +41,7 @@ import io
 import json
 import re
 import shutil
+import tempfile
 import time
 import tokenize
 import warnings
@@ -45,6 +49,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import nbformat
 from nbformat import NotebookNode
@@ -441,8 +446,10 @@ def setup_source(repo_url: str | None = None) -> str:
     return "\n".join(
         [
             "# In Google Colab, install the course package ml4llm when it is missing (once per",
-            "# session). Colab's preinstalled torch satisfies ml4llm's version ranges, so pip does",
-            "# not reinstall it. Locally, install it with `pip install -e .` in the repository.",
+            "# session). ml4llm's version ranges accept Colab's preinstalled torch, ipywidgets",
+            "# and the rest, so pip keeps them. Locally, set the course up once as README.md",
+            "# says (`./course.sh setup`), which also pins torch and installs the files that",
+            "# the offline stand-ins need.",
             "import importlib",
             "import importlib.util",
             "import subprocess",
@@ -520,14 +527,48 @@ def stamp(
     return stamped
 
 
+def mark_helper_setup(source: str) -> str:
+    """Add ``helper=True`` to each ``ml4llm.setup(project=...)`` call of a cell.
+
+    ``setup`` then names the helper's figures ``..._helper.png``, so that running a helper never
+    overwrites the solution's figures. A call that already passes ``helper`` is left alone.
+    """
+    tree = ast.parse(source)
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == "setup")
+            or (isinstance(node.func, ast.Name) and node.func.id == "setup")
+        )
+        and any(k.arg == "project" for k in node.keywords)
+        and not any(k.arg == "helper" for k in node.keywords)
+    ]
+    lines = source.split("\n")
+    # Insert after each call's last argument, from the last call back so that the positions of
+    # earlier ones stay valid (ast counts UTF-8 bytes).
+    ends = []
+    for call in calls:
+        last = max([*call.args, *call.keywords], key=lambda n: (n.end_lineno, n.end_col_offset))
+        ends.append(((last.end_lineno or last.lineno) - 1, last.end_col_offset or 0))
+    for row, offset in sorted(ends, reverse=True):
+        head = _bytes_prefix(lines[row], offset)
+        lines[row] = head + ", helper=True" + lines[row][len(head) :]
+    return "\n".join(lines)
+
+
 def make_helper(
     solution_nb: NotebookNode, project: Project, repo_url: str | None = None
 ) -> NotebookNode:
-    """The helper notebook generated from a solution notebook: blanks, header and source hash."""
+    """The helper notebook generated from a solution notebook: blanks, header and source hash.
+
+    Its ``ml4llm.setup(project=N)`` call gets ``helper=True`` (see :func:`mark_helper_setup`).
+    """
     helper = copy.deepcopy(solution_nb)
     for index, cell in enumerate(helper.cells):
         if cell.cell_type == "code" and _role(cell) != SETUP_ROLE:
-            cell.source = blank_source(cell.source, where=f"cell {index + 1}")
+            cell.source = mark_helper_setup(blank_source(cell.source, where=f"cell {index + 1}"))
     return stamp(helper, project, "helper", repo_url)
 
 
@@ -727,7 +768,8 @@ def execute(
 
     The executed copy is written to ``out_dir/<same name>`` even when a cell fails; figures the
     notebook saves land in ``out_dir/figures/``. ``timeout`` is per cell, in seconds. The kernel
-    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``). With
+    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``); its own log
+    lines are kept out of the terminal and added to :attr:`ExecResult.error` when it fails. With
     ``allow_errors`` every cell runs whatever the cells before it did (a helper with blanks).
     """
     from nbclient import NotebookClient
@@ -757,24 +799,52 @@ def execute(
     )
     error: str | None = None
     started = time.perf_counter()
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        index = current["index"]
-        lines = nb.cells[index].source.strip().split("\n")
-        where = f"cell {index + 1} ({lines[0][:60]!r})"
-        if isinstance(err, CellExecutionError):
-            error = f"{where}: {err.ename}: {err.evalue}"
-        elif isinstance(err, CellTimeoutError):
-            error = f"{where}: timed out after {timeout} s"
-        else:
-            error = f"{where}: the kernel died ({err})"
+    # The kernel process's own log lines (ipykernel's "Kernel is running over TCP without
+    # encryption", say) are noise to a learner: they go to a file, shown only when the kernel
+    # fails. What the cells print and raise reaches the notebook as before.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
+        try:
+            client.execute(stdout=kernel_log, stderr=kernel_log)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            index = current["index"]
+            lines = nb.cells[index].source.strip().split("\n")
+            where = f"cell {index + 1} ({lines[0][:60]!r})"
+            if isinstance(err, CellExecutionError):
+                error = f"{where}: {err.ename}: {err.evalue}"
+            elif isinstance(err, CellTimeoutError):
+                error = f"{where}: timed out after {timeout} s"
+            else:
+                error = f"{where}: the kernel died ({err}){_log_tail(kernel_log)}"
+        except RuntimeError as err:  # e.g. "Kernel died before replying to kernel_info"
+            error = f"the kernel did not start ({err}){_log_tail(kernel_log)}"
+            # nbclient has cleaned up already but leaves its exit hook, which would fail later
+            # with a traceback of its own.
+            atexit.unregister(client._cleanup_kernel)
     seconds = time.perf_counter() - started
     notebook_path = out_dir / path.name
     notebook_path.write_text(dumps(nb), encoding="utf-8")
     figures_after = _figure_state(out_dir / "figures")
     figures = sorted(p for p, state in figures_after.items() if figures_before.get(p) != state)
     return ExecResult(notebook_path, figures, seconds, error, statuses)
+
+
+# Kernel log lines that say nothing about why a kernel failed (they would mislead a learner).
+_KERNEL_NOISE = ("Kernel is running over TCP without encryption",)
+
+
+def _log_tail(log: IO[str], lines: int = 20) -> str:
+    """The last lines of the kernel's log, indented, for an error message ('' when empty)."""
+    log.flush()
+    log.seek(0)
+    kept = [
+        line.rstrip()
+        for line in log.read().splitlines()
+        if line.strip() and not any(noise in line for noise in _KERNEL_NOISE)
+    ]
+    tail = kept[-lines:]
+    if not tail:
+        return ""
+    return "\nThe kernel's last messages:\n" + "\n".join(f"  {line}" for line in tail)
 
 
 def _code_lines(source: str) -> list[str]:

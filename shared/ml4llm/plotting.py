@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 DEFAULT_SEED = 42
-_current: dict[str, int | None] = {"chapter": None, "project": None}
+# What setup() was told: the project that names the figures, and whether this is a helper.
+_current: dict[str, Any] = {"chapter": None, "project": None, "helper": False}
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
@@ -56,25 +57,34 @@ def _in_ipython() -> Any:
     return get_ipython()
 
 
-def setup(project: int | None = None, seed: int = DEFAULT_SEED) -> np.random.Generator:
-    """Prepare a notebook: plotting style, inline SVG figures, seeds, and blank detection.
+def setup(
+    project: int | None = None, seed: int = DEFAULT_SEED, helper: bool = False
+) -> np.random.Generator:
+    """Prepare a notebook: plotting style, sharp inline figures, seeds, and blank detection.
 
-    ``project`` (1 to 50) names the figures that :func:`savefig` writes. Returns a seeded
-    ``numpy.random.Generator``: draw all of the notebook's randomness from it (or from seeds
-    derived from ``seed``), so that two runs give the same numbers and figures.
+    ``project`` (1 to 50) names the figures that :func:`savefig` writes; ``helper=True`` (the
+    generator writes it into every helper notebook) adds ``_helper`` to those names, so that a
+    helper's figures never overwrite the solution's. Returns a seeded ``numpy.random.Generator``:
+    draw all of the notebook's randomness from it (or from seeds derived from ``seed``), so that
+    two runs give the same numbers and figures.
+
+    Inline figures are PNG at twice their resolution ("retina"): JupyterLab, Colab and VS Code
+    shrink a PNG to the output area and it stays sharp, whereas JupyterLab shows an SVG at its
+    natural width and cuts off what is wider than the output area.
     """
     if project is not None:
         from ml4llm.projects import get_project
 
         _current["project"] = project
         _current["chapter"] = get_project(project).chapter
+    _current["helper"] = helper
     _apply_style()
     shell = _in_ipython()
     if shell is not None:
         try:
             from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-            set_matplotlib_formats("svg")
+            set_matplotlib_formats("retina")
         except ImportError:
             pass
         from ml4llm import blanks
@@ -90,21 +100,28 @@ def figures_dir() -> Path:
     return folder
 
 
-def figure_name(part: str | int, project: int | None = None) -> str:
-    """The file name of a figure, e.g. ``ch02_proj01_part1.png``."""
+def figure_name(part: str | int, project: int | None = None, helper: bool | None = None) -> str:
+    """The file name of a figure, e.g. ``ch02_proj01_part1.png``.
+
+    In a helper notebook it ends in ``_helper.png``; ``helper`` defaults to what :func:`setup`
+    was told.
+    """
     from ml4llm.projects import get_project
 
     number = project if project is not None else _current["project"]
     if number is None:
         raise RuntimeError("Call ml4llm.setup(project=N) first, or pass project=N to savefig.")
     chapter = get_project(number).chapter
-    return f"ch{chapter:02d}_proj{number:02d}_part{part}.png"
+    in_helper = _current["helper"] if helper is None else helper
+    suffix = "_helper" if in_helper else ""
+    return f"ch{chapter:02d}_proj{number:02d}_part{part}{suffix}.png"
 
 
 def savefig(fig: Any, part: str | int, project: int | None = None) -> Path:
     """Save ``fig`` as ``figures/chNN_projMM_part<part>.png`` and return the path.
 
-    Call it before ``plt.show()``: showing a figure closes it.
+    In a helper notebook (``setup(..., helper=True)``) the name ends in ``_helper.png``. Call it
+    before ``plt.show()``: showing a figure closes it.
     """
     path = figures_dir() / figure_name(part, project)
     fig.savefig(path)
