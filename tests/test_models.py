@@ -346,3 +346,15 @@ def test_check_length_rejects_text_longer_than_the_context():
     with pytest.raises(ValueError, match=f"at most {n}"):
         models.check_length(model, torch.zeros(1, n + 1, dtype=torch.long))
     assert models.context_length(models.load_model("roberta-base")) == 512
+
+
+def test_scaled_layer_keeps_the_relative_depth():
+    assert models.scaled_layer(6, 24, 24) == 6  # the book's model: the book's layer
+    assert models.scaled_layer(6, 24, 6) == 2  # round(1.5) is 2 (banker's rounding)
+    assert models.scaled_layer(23, 24, 6) == 5  # clipped to the last layer
+    assert models.scaled_layer(0, 48, 30) == 0
+    assert models.scaled_layer(35, 48, 30) == 22
+    model = models.load_model("gpt2")
+    assert models.scaled_layer(11, 12, model) == model.config.num_hidden_layers - 1
+    with pytest.raises(ValueError, match="not a layer"):
+        models.scaled_layer(24, 24, 6)

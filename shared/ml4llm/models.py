@@ -863,3 +863,26 @@ def input_embeddings(model: PreTrainedModel) -> np.ndarray:
 
     weight = model.get_input_embeddings().weight
     return np.array(weight.detach().float().cpu().numpy(), dtype=np.float32, copy=True)
+
+
+def scaled_layer(book_layer: int, book_n_layers: int, n_layers: int | PreTrainedModel) -> int:
+    """The layer that plays the role of the book's ``book_layer`` in a model with ``n_layers``.
+
+    The book names layers of its own models ("layer 6 of gpt2-medium's 24"); the same notebook
+    runs on other depths (a stand-in, SmolLM2's 30 layers). The layer keeps its relative depth:
+    ``round(book_layer * n_layers / book_n_layers)``, clipped to ``0 .. n_layers - 1``; on the
+    book's model it is the book's layer. ``n_layers`` may be a model (its
+    ``config.num_hidden_layers``).
+    """
+    if not isinstance(n_layers, int):
+        n_layers = int(n_layers.config.num_hidden_layers)
+    if book_n_layers < 1 or n_layers < 1:
+        raise ValueError(
+            f"Layer counts must be positive, got book_n_layers={book_n_layers}, n_layers={n_layers}."
+        )
+    if not 0 <= book_layer < book_n_layers:
+        raise ValueError(
+            f"book_layer={book_layer} is not a layer of a {book_n_layers}-layer model "
+            f"(0 .. {book_n_layers - 1})."
+        )
+    return min(max(round(book_layer * n_layers / book_n_layers), 0), n_layers - 1)
