@@ -99,7 +99,7 @@ def test_hellaswag_items(capsys):
 def test_sentiment_sentences(capsys):
     frame = course.sentiment_sentences()
     assert len(frame) >= 400 and not frame["sentence"].duplicated().any()
-    assert frame.groupby(["label", "negated"]).size().tolist() == [120, 120, 120, 120]
+    assert frame.groupby(["label", "negated"]).size().tolist() == [192, 48, 192, 48]
     negation = re.compile(r"\b(not|far from|Nobody)\b")
     for sentence, negated in zip(frame["sentence"], frame["negated"]):
         assert sentence[0].isupper() and sentence.endswith(".") and "  " not in sentence

@@ -20,7 +20,12 @@ import pytest
 from ml4llm import data, models
 from ml4llm.data import _shakespeare, hub
 
-datasets = pytest.importorskip("datasets")
+
+@pytest.fixture
+def datasets():
+    """The ``datasets`` module; its tests are skipped where it cannot be imported (the
+    transformers 4.57 re-run pins a huggingface-hub that datasets 5 does not accept)."""
+    return pytest.importorskip("datasets", exc_type=ImportError)
 
 
 # --------------------------------------------------------------------------- offline: every source
@@ -177,7 +182,7 @@ def test_html_documents_are_stable_and_long_enough_for_a_window():
         data.html_documents(packages=("no_such_package_xyz",))
 
 
-def test_offline_loads_never_touch_datasets(monkeypatch, capsys):
+def test_offline_loads_never_touch_datasets(monkeypatch, capsys, datasets):
     def refuse(*args, **kwargs):
         raise AssertionError("offline must not call datasets.load_dataset")
 
@@ -194,7 +199,8 @@ def test_offline_loads_never_touch_datasets(monkeypatch, capsys):
 class FakeHub:
     """Stands in for ``datasets.load_dataset``: records each call, returns in-memory data."""
 
-    def __init__(self, tables: dict[str, dict[str, list]], streams: dict | None = None):
+    def __init__(self, datasets, tables: dict[str, dict[str, list]], streams: dict | None = None):
+        self.datasets = datasets
         self.tables = tables
         self.streams = streams or {}
         self.calls: list[tuple] = []
@@ -210,8 +216,8 @@ class FakeHub:
                     self.yielded[dataset_id] = self.yielded.get(dataset_id, 0) + 1
                     yield row
 
-            return datasets.IterableDataset.from_generator(generate)
-        table = datasets.Dataset.from_dict(self.tables[dataset_id])
+            return self.datasets.IterableDataset.from_generator(generate)
+        table = self.datasets.Dataset.from_dict(self.tables[dataset_id])
         # what "split[:n]" does in datasets
         if "[:" in split and not split.endswith("%]"):
             table = table.select(range(min(int(split.split("[:")[1][:-1]), len(table))))
@@ -240,8 +246,10 @@ def _hellaswag_table(n: int) -> dict[str, list]:
     }
 
 
-def test_real_wikitext_uses_the_parquet_id_config_and_split(monkeypatch, hub_profile):
-    fake = FakeHub({"Salesforce/wikitext": {"text": ["", " = Title = \n", "", " Body text . \n"]}})
+def test_real_wikitext_uses_the_parquet_id_config_and_split(monkeypatch, hub_profile, datasets):
+    fake = FakeHub(
+        datasets, {"Salesforce/wikitext": {"text": ["", " = Title = \n", "", " Body text . \n"]}}
+    )
     monkeypatch.setattr(datasets, "load_dataset", fake)
     assert data.wikitext_lines("test", profile=hub_profile) == [
         "",
@@ -256,8 +264,8 @@ def test_real_wikitext_uses_the_parquet_id_config_and_split(monkeypatch, hub_pro
     ]
 
 
-def test_real_hellaswag_keeps_the_fields_and_the_string_label(monkeypatch, hub_profile):
-    fake = FakeHub({"Rowan/hellaswag": _hellaswag_table(12)})
+def test_real_hellaswag_keeps_the_fields_and_the_string_label(monkeypatch, hub_profile, datasets):
+    fake = FakeHub(datasets, {"Rowan/hellaswag": _hellaswag_table(12)})
     monkeypatch.setattr(datasets, "load_dataset", fake)
     items = data.hellaswag(3, profile=hub_profile)
     assert fake.calls == [("Rowan/hellaswag", None, "validation[:3]", False)]
@@ -270,8 +278,9 @@ def test_real_hellaswag_keeps_the_fields_and_the_string_label(monkeypatch, hub_p
     assert test == [f"Context {i} begins here." for i in (8, 9, 10)]
 
 
-def test_real_sst2_and_rotten_tomatoes(monkeypatch, hub_profile):
+def test_real_sst2_and_rotten_tomatoes(monkeypatch, hub_profile, datasets):
     fake = FakeHub(
+        datasets,
         {
             "nyu-mll/glue": {
                 "sentence": ["a gem ", "a mess ", "fine "],
@@ -282,7 +291,7 @@ def test_real_sst2_and_rotten_tomatoes(monkeypatch, hub_profile):
                 "text": [f"review {i}" for i in range(80)],
                 "label": [0] * 80,
             },
-        }
+        },
     )
     monkeypatch.setattr(datasets, "load_dataset", fake)
     frame = data.sst2_sentences(profile=hub_profile)
@@ -298,12 +307,14 @@ def test_real_sst2_and_rotten_tomatoes(monkeypatch, hub_profile):
     ]
 
 
-def test_real_wikipedia_streams_only_what_was_asked_and_caches_it(monkeypatch, hub_profile, capsys):
+def test_real_wikipedia_streams_only_what_was_asked_and_caches_it(
+    monkeypatch, hub_profile, capsys, datasets
+):
     articles = [
         {"id": str(i), "url": "u", "title": f"t{i}", "text": " ".join(["word"] * 10)}
         for i in range(50)
     ]
-    fake = FakeHub({}, {"wikimedia/wikipedia": articles})
+    fake = FakeHub(datasets, {}, {"wikimedia/wikipedia": articles})
     monkeypatch.setattr(datasets, "load_dataset", fake)
     texts = data.wikipedia_articles(min_words=25, profile=hub_profile)
     assert len(texts) == 3 and texts[0] == articles[0]["text"]
@@ -318,7 +329,7 @@ def test_real_wikipedia_streams_only_what_was_asked_and_caches_it(monkeypatch, h
     ]
 
 
-def test_real_c4_keeps_can_paragraphs_and_stops_at_n_cant(monkeypatch, hub_profile):
+def test_real_c4_keeps_can_paragraphs_and_stops_at_n_cant(monkeypatch, hub_profile, datasets):
     context = "one two three four five six seven eight nine ten"
     docs = [
         {
@@ -330,7 +341,7 @@ def test_real_c4_keeps_can_paragraphs_and_stops_at_n_cant(monkeypatch, hub_profi
         {"text": f"{context} they can't stay.", "url": "", "timestamp": ""},
         {"text": f"{context} we can't leave.", "url": "", "timestamp": ""},
     ]
-    fake = FakeHub({}, {"allenai/c4": docs})
+    fake = FakeHub(datasets, {}, {"allenai/c4": docs})
     monkeypatch.setattr(datasets, "load_dataset", fake)
     texts = data.c4_contexts(n_cant=2, profile=hub_profile)
     # "Short: I can't." has fewer than 10 words before can't: kept (it holds " can") but not counted
@@ -344,7 +355,7 @@ def test_real_c4_keeps_can_paragraphs_and_stops_at_n_cant(monkeypatch, hub_profi
     assert fake.yielded["allenai/c4"] == 3
 
 
-def test_hub_profile_names_the_dataset_when_the_download_fails(monkeypatch, hub_profile):
+def test_hub_profile_names_the_dataset_when_the_download_fails(monkeypatch, hub_profile, datasets):
     def unreachable(*args, **kwargs):
         raise ConnectionError("Couldn't reach 'Rowan/hellaswag' on the Hub")
 
@@ -355,7 +366,7 @@ def test_hub_profile_names_the_dataset_when_the_download_fails(monkeypatch, hub_
         data.c4_contexts(5, profile="hub")
 
 
-def test_auto_falls_back_visibly_after_a_failed_download(monkeypatch, capsys, tmp_path):
+def test_auto_falls_back_visibly_after_a_failed_download(monkeypatch, capsys, tmp_path, datasets):
     monkeypatch.setenv("ML4LLM_CACHE", str(tmp_path))
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(models, "hub_reachable", lambda: True)
@@ -374,7 +385,7 @@ def test_auto_falls_back_visibly_after_a_failed_download(monkeypatch, capsys, tm
     assert items == data.hellaswag(7, profile="offline")
 
 
-def test_auto_without_network_goes_offline_without_trying(monkeypatch, capsys):
+def test_auto_without_network_goes_offline_without_trying(monkeypatch, capsys, datasets):
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(models, "hub_reachable", lambda: False)
     monkeypatch.setattr(

@@ -462,11 +462,15 @@ SENTIMENT_TEMPLATES = [
     ("I would not call the {aspect} {adj}.", True),
     ("Nobody could honestly say that the {aspect} was {adj}.", True),
 ]
-PER_CELL = 120  # sentences per (label, negated) cell: 4 cells, 480 sentences
+# Sentences per (label, negated) cell: 480 in all, balanced labels, one in five negated. The
+# negated share stays a minority, as in real reviews: with half of them negated, every adjective
+# would be as often positive as negative, and a probe of a small trained encoder (MiniLM,
+# offline) falls to chance.
+PER_CELL = {(0, False): 192, (0, True): 48, (1, False): 192, (1, True): 48}
 
 
 def sentiment_rows() -> list[tuple[str, int, bool]]:
-    """480 (sentence, label, negated) rows, 120 in each label x negated cell, shuffled."""
+    """480 (sentence, label, negated) rows in the PER_CELL proportions, shuffled."""
     rng = random.Random(SEED)
     cells: dict[tuple[int, bool], list[tuple[str, int, bool]]] = {}
     for (template, negated), aspect, adj in itertools.product(
@@ -476,7 +480,7 @@ def sentiment_rows() -> list[tuple[str, int, bool]]:
         label = int(positive_word != negated)
         sentence = template.format(aspect=aspect, adj=adj)
         cells.setdefault((label, negated), []).append((sentence, label, negated))
-    rows = [row for key in sorted(cells) for row in rng.sample(cells[key], PER_CELL)]
+    rows = [row for key in sorted(cells) for row in rng.sample(cells[key], PER_CELL[key])]
     rng.shuffle(rows)
     return rows
 

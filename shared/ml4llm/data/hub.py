@@ -168,7 +168,7 @@ def sst2_sentences(n: int | None = None, profile: str | None = None):  # -> pd.D
     """GLUE SST-2 sentences (``nyu-mll/glue``, ``sst2``, ``train[:5%]``, 3,367 rows), the first ``n``.
 
     A DataFrame with ``sentence`` (str) and ``label`` (int: 1 positive, 0 negative).
-    Offline: the course's labelled sentences (480, balanced, half of them negated).
+    Offline: the course's labelled sentences (480, balanced, one in five negated).
     """
     import pandas as pd
 
