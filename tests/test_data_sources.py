@@ -206,8 +206,8 @@ class FakeHub:
         self.calls: list[tuple] = []
         self.yielded: dict[str, int] = {}
 
-    def __call__(self, dataset_id, config=None, *, split, streaming=False):
-        self.calls.append((dataset_id, config, split, streaming))
+    def __call__(self, dataset_id, config=None, *, split, streaming=False, **kwargs):
+        self.calls.append((dataset_id, config, split, streaming, *kwargs.values()))
         if streaming:
             rows = self.streams[dataset_id]
 
@@ -355,6 +355,34 @@ def test_real_c4_keeps_can_paragraphs_and_stops_at_n_cant(monkeypatch, hub_profi
     assert fake.yielded["allenai/c4"] == 3
 
 
+def test_a_dataset_with_a_loading_script_is_read_from_the_parquet_export(
+    monkeypatch, hub_profile, capsys, datasets
+):
+    fake = FakeHub(datasets, {"Rowan/hellaswag": _hellaswag_table(4)})
+
+    def script_or_parquet(dataset_id, config=None, *, split, streaming=False, **kwargs):
+        if kwargs.get("revision") != "refs/convert/parquet":
+            fake.calls.append((dataset_id, config, split, streaming))
+            raise RuntimeError("Dataset scripts are no longer supported, but found hellaswag.py")
+        return fake(dataset_id, config, split=split, streaming=streaming, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_dataset", script_or_parquet)
+    items = data.hellaswag(2, profile=hub_profile)
+    assert [i["ctx_a"] for i in items] == ["Context 0 begins here.", "Context 1 begins here."]
+    assert fake.calls == [
+        ("Rowan/hellaswag", None, "validation[:2]", False),
+        ("Rowan/hellaswag", None, "validation[:2]", False, "refs/convert/parquet"),
+    ]
+    assert "Parquet export (refs/convert/parquet)" in capsys.readouterr().out
+
+    def other_runtime_error(*args, **kwargs):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(datasets, "load_dataset", other_runtime_error)
+    with pytest.raises(OSError, match="RuntimeError: something else"):
+        data.hellaswag(2, profile=hub_profile)
+
+
 def test_hub_profile_names_the_dataset_when_the_download_fails(monkeypatch, hub_profile, datasets):
     def unreachable(*args, **kwargs):
         raise ConnectionError("Couldn't reach 'Rowan/hellaswag' on the Hub")
@@ -371,15 +399,15 @@ def test_auto_falls_back_visibly_after_a_failed_download(monkeypatch, capsys, tm
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(models, "hub_reachable", lambda: True)
 
-    def needs_a_script(*args, **kwargs):
-        raise RuntimeError("Dataset scripts are no longer supported, but found hellaswag.py")
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Couldn't reach 'Rowan/hellaswag' on the Hub")
 
-    monkeypatch.setattr(datasets, "load_dataset", needs_a_script)
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
     items = data.hellaswag(7, profile="auto")
     out = capsys.readouterr().out.splitlines()
     assert (
         out[0]
-        == "Could not load Rowan/hellaswag (validation) (RuntimeError): using its offline substitute instead."
+        == "Could not load Rowan/hellaswag (validation) (ConnectionError): using its offline substitute instead."
     )
     assert out[1].startswith("Offline: Rowan/hellaswag (validation) -> 7 four-choice items")
     assert items == data.hellaswag(7, profile="offline")

@@ -1,7 +1,9 @@
 """Data sets from the Hugging Face Hub (through ``datasets``), each with its offline substitute.
 
 Only ids backed by data files (Parquet or JSON) are used: ``datasets`` >= 4 runs no loading
-scripts. Downloaded splits are cached by ``datasets`` (``~/.cache/huggingface/datasets``) and
+scripts (should one of them still ship a script, the Hub's Parquet export is read instead).
+Downloads use the Hub's own timeouts (``HF_HUB_DOWNLOAD_TIMEOUT``, 10 s per request by default);
+under ``auto`` nothing is tried unless the Hub answers within 2 s. Downloaded splits are cached by ``datasets`` (``~/.cache/huggingface/datasets``) and
 show its progress bars; the two streamed corpora (Wikipedia, C4) stop as soon as the caller has
 what it asked for, and their result is cached in the course cache (``<cache>/datasets``).
 
@@ -36,12 +38,29 @@ _CAN = re.compile(r" can\b")
 _CANT = re.compile(r" can't\b")
 
 
+PARQUET_EXPORT = "refs/convert/parquet"  # the Hub's own Parquet copy of every public data set
+
+
 def _load(hub: tuple[str, str | None], split: str, streaming: bool = False) -> Any:
-    """``datasets.load_dataset`` for one (id, config) pair: the course's only call into the Hub."""
+    """``datasets.load_dataset`` for one (id, config) pair: the course's only call into the Hub.
+
+    ``datasets`` >= 4 refuses data sets that still ship a loading script; for those, the Hub's
+    Parquet export of the same data (revision ``refs/convert/parquet``) is read instead.
+    """
     import datasets
 
     dataset_id, config = hub
-    return datasets.load_dataset(dataset_id, config, split=split, streaming=streaming)
+    try:
+        return datasets.load_dataset(dataset_id, config, split=split, streaming=streaming)
+    except RuntimeError as err:
+        if "scripts are no longer supported" not in str(err):
+            raise
+    print(
+        f"{dataset_id} has a loading script: reading the Hub's Parquet export ({PARQUET_EXPORT})."
+    )
+    return datasets.load_dataset(
+        dataset_id, config, split=split, streaming=streaming, revision=PARQUET_EXPORT
+    )
 
 
 def _name(hub: tuple[str, str | None], split: str) -> str:
