@@ -23,7 +23,7 @@ to the substitute. Every substitute is announced in one printed line. The schema
 function returns is the same in both profiles (see each docstring).
 """
 
-from ml4llm.data._common import resource_path, use_real_source
+from ml4llm.data._common import resource_path
 from ml4llm.data.books import TEN_BOOKS, Book, load_book, load_books, normalise
 from ml4llm.data.course import him_her_sentences, noun_verb_lists
 from ml4llm.data.hub import (
@@ -55,7 +55,6 @@ __all__ = [
     "rotten_tomatoes_texts",
     "sample_photo",
     "sst2_sentences",
-    "use_real_source",
     "wikipedia_articles",
     "wikipedia_page",
     "wikitext_lines",
