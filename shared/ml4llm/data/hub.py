@@ -2,10 +2,11 @@
 
 Only ids backed by data files (Parquet or JSON) are used: ``datasets`` >= 4 runs no loading
 scripts (should one of them still ship a script, the Hub's Parquet export is read instead).
-Downloads use the Hub's own timeouts (``HF_HUB_DOWNLOAD_TIMEOUT``, 10 s per request by default);
-under ``auto`` nothing is tried unless the Hub answers within 2 s. Downloaded splits are cached by ``datasets`` (``~/.cache/huggingface/datasets``) and
-show its progress bars; the two streamed corpora (Wikipedia, C4) stop as soon as the caller has
-what it asked for, and their result is cached in the course cache (``<cache>/datasets``).
+Downloaded splits are cached by ``datasets`` (``~/.cache/huggingface/datasets``) and show its
+progress bars; the two streamed corpora (Wikipedia, C4) stop as soon as the caller has what it
+asked for, show a progress bar of their own, and are cached in the course cache
+(``<cache>/datasets``). Downloads use the Hub's timeouts (``HF_HUB_DOWNLOAD_TIMEOUT``, 10 s per
+request by default); under ``auto`` nothing is tried unless the Hub answers within 2 s.
 
 Every function returns the same schema in both profiles; the offline substitutes are those of
 the curriculum, each announced in one printed line (see the README's data section).
@@ -15,13 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from ml4llm.data import _shakespeare, course
 from ml4llm.data._common import cached_json, real_or_offline
 from ml4llm.data.books import TEN_BOOKS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # (hub id, config) of every Hub data set the course reads.
 WIKITEXT = ("Salesforce/wikitext", "wikitext-2-raw-v1")  # the Parquet home of "wikitext"
@@ -34,11 +38,10 @@ C4 = ("allenai/c4", "en")
 HELLASWAG_FIELDS = ("activity_label", "ctx_a", "ctx_b", "ctx", "endings", "label")
 SST2_SPLIT = "train[:5%]"
 
+PARQUET_EXPORT = "refs/convert/parquet"  # the Hub's own Parquet copy of every public data set
+
 _CAN = re.compile(r" can\b")
 _CANT = re.compile(r" can't\b")
-
-
-PARQUET_EXPORT = "refs/convert/parquet"  # the Hub's own Parquet copy of every public data set
 
 
 def _load(hub: tuple[str, str | None], split: str, streaming: bool = False) -> Any:
@@ -183,7 +186,7 @@ def hellaswag_contexts(
 # --------------------------------------------------------------------------- sentiment
 
 
-def sst2_sentences(n: int | None = None, profile: str | None = None):  # -> pd.DataFrame
+def sst2_sentences(n: int | None = None, profile: str | None = None) -> pd.DataFrame:
     """GLUE SST-2 sentences (``nyu-mll/glue``, ``sst2``, ``train[:5%]``, 3,367 rows), the first ``n``.
 
     A DataFrame with ``sentence`` (str) and ``label`` (int: 1 positive, 0 negative).
@@ -254,7 +257,7 @@ def wikipedia_articles(min_words: int = 1_000_000, profile: str | None = None) -
     ``train[:1%]`` slice would first download the whole dump, over 10 GB); the texts are cached.
 
     Offline: the ten Shakespeare texts cut into passages of about 400 words, up to ``min_words``
-    (about 250,000 words in all).
+    (224,184 words in all).
     """
     _check_n(min_words, "min_words")
 
