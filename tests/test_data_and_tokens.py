@@ -1,4 +1,6 @@
-"""ml4llm.data (books, normalisation, fallback), ml4llm.tokens and ml4llm.plotting."""
+"""ml4llm.data's books (normalisation, cache, fallback), ml4llm.tokens and ml4llm.plotting.
+
+The other data sources are tested in test_data_sources.py and test_course_data.py."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ os.environ["ML4LLM_PROFILE"] = "offline"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import urllib.error
+import urllib.request
 
 import matplotlib
 
@@ -43,16 +46,27 @@ def test_offline_books_are_the_ten_plays_and_say_so(capsys):
 
 def test_auto_falls_back_visibly_when_gutenberg_fails(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("ML4LLM_CACHE", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(models, "hub_reachable", lambda: True)  # the network seems up ...
 
-    def refuse(*args, **kwargs):
+    def refuse(*args, **kwargs):  # ... but Gutenberg does not answer
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
     books = data.load_books([11], profile="auto")
-    assert "Gutenberg not reachable" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Could not load the Gutenberg books (URLError): using its offline substitute" in out
     assert books[0].title == "A Midsummer Night's Dream"
     with pytest.raises(OSError, match="ML4LLM_PROFILE=offline"):
         data.load_books([11], profile="hub")
+
+
+def test_auto_without_network_uses_the_plays_without_trying(monkeypatch, capsys):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("no download"))
+    books = data.load_books([84], profile="auto")
+    assert books[0].title == "Othello" and "Offline: 1 Shakespeare plays" in capsys.readouterr().out
 
 
 def test_downloaded_books_are_cached_and_normalised(monkeypatch, tmp_path):
@@ -76,7 +90,7 @@ def test_downloaded_books_are_cached_and_normalised(monkeypatch, tmp_path):
         calls.append(url)
         return Response("\ufeff*** START OF X ***\r\nCall me Ishmael.\r\n*** END OF X ***".encode())
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     first = data.load_book(84, profile="hub")
     second = data.load_book(84, profile="hub")
     assert first.text == second.text == "Call me Ishmael.\n"

@@ -1,4 +1,4 @@
-"""The book's data: Gutenberg books by id, cached on disk, with a visible offline fallback.
+"""Gutenberg books by id, cached on disk, with the Shakespeare plays as their offline substitute.
 
 Offline (or when Gutenberg cannot be reached under the ``auto`` profile), each book is replaced
 by a Shakespeare play from the ``shakespeare`` package, and one printed line says so. Every text
@@ -8,14 +8,13 @@ Gutenberg header and licence cut at the ``*** START OF`` / ``*** END OF`` marker
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ml4llm.data._common import fall_back, use_real_source
 from ml4llm.models import cache_dir, package_path
 
 GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
@@ -62,7 +61,8 @@ def normalise(raw: bytes | str) -> str:
     return text.strip() + "\n"
 
 
-def _offline_book(gutenberg_id: int) -> Book:
+def offline_book(gutenberg_id: int) -> Book:
+    """The Shakespeare text that stands in for a book offline (no printed line)."""
     _, filename, play = TEN_BOOKS[gutenberg_id]
     path = package_path("shksprdata", "texts", filename)
     return Book(gutenberg_id, play, normalise(path.read_bytes()), "shakespeare (offline)")
@@ -81,15 +81,6 @@ def _download(gutenberg_id: int, timeout: float = 20.0) -> bytes:
     return raw
 
 
-def _requested_profile() -> str:
-    """``ML4LLM_PROFILE``, else offline under ``HF_HUB_OFFLINE=1``, else auto (as for models)."""
-    if os.environ.get("ML4LLM_PROFILE"):
-        return os.environ["ML4LLM_PROFILE"].strip().lower()
-    if os.environ.get("HF_HUB_OFFLINE", "").strip() in ("1", "true", "TRUE"):
-        return "offline"
-    return "auto"
-
-
 def load_books(ids: list[int] | None = None, profile: str | None = None) -> list[Book]:
     """Load Gutenberg books by id (default: the book's ten), normalised, in the given order.
 
@@ -102,24 +93,16 @@ def load_books(ids: list[int] | None = None, profile: str | None = None) -> list
         raise ValueError(
             f"No offline substitute for Gutenberg ids {unknown}; the course's books are {list(TEN_BOOKS)}."
         )
-    requested = (profile or _requested_profile()).lower()
     books: list[Book] = []
-    if requested != "offline":
+    if use_real_source(profile):
         try:
             for gid in tqdm(ids, desc="Gutenberg books"):
                 books.append(Book(gid, TEN_BOOKS[gid][0], normalise(_download(gid)), "gutenberg"))
         except (urllib.error.URLError, OSError) as err:
-            if requested == "hub":
-                raise OSError(
-                    f"Could not download Gutenberg book(s) ({err}). Check the network, or use the "
-                    "offline texts with ML4LLM_PROFILE=offline."
-                ) from err
-            print(
-                f"Gutenberg not reachable ({type(err).__name__}): using the offline texts instead."
-            )
+            fall_back("the Gutenberg books", err, profile)
             books = []
     if not books:
-        books = [_offline_book(gid) for gid in ids]
+        books = [offline_book(gid) for gid in ids]
         pairs = ", ".join(f"{TEN_BOOKS[b.gutenberg_id][0]} -> {b.title}" for b in books)
         print(
             f"Offline: {len(books)} Shakespeare plays from the shakespeare package stand in for the books ({pairs})."
@@ -131,13 +114,3 @@ def load_books(ids: list[int] | None = None, profile: str | None = None) -> list
 def load_book(gutenberg_id: int, profile: str | None = None) -> Book:
     """One book by Gutenberg id (see :func:`load_books`)."""
     return load_books([gutenberg_id], profile=profile)[0]
-
-
-def resource_path(name: str) -> Path:
-    """A data file that the course ships inside the package (``ml4llm/resources``)."""
-    path = Path(__file__).parent / "resources" / name
-    if not path.exists():
-        raise FileNotFoundError(
-            f"The course data file {name!r} is missing from {path.parent}: reinstall ml4llm."
-        )
-    return path
