@@ -509,7 +509,8 @@ def test_find_repo_root_from_a_subfolder(repo: Path) -> None:
 
 
 def test_find_repo_root_outside_a_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(notebooks, "__file__", str(tmp_path / "site" / "ml4llm" / "notebooks.py"))
+    fake = tmp_path / "site" / "ml4llm" / "notebooks" / "sync.py"
+    monkeypatch.setattr(notebooks.sync, "__file__", str(fake))
     with pytest.raises(notebooks.NotebookError, match="inside a clone of the repository"):
         notebooks.find_repo_root(tmp_path)
 
