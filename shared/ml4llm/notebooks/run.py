@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -19,7 +21,8 @@ from ml4llm.notebooks.sync import dumps, read_notebook
 class ExecResult:
     """What :func:`execute` did: the executed notebook, new figures, wall time, first error.
 
-    ``statuses`` maps each executed cell's index to the kernel's reply ("ok" or "error").
+    ``statuses`` maps each executed cell's index to the kernel's reply ("ok" or "error");
+    ``error_cell`` is the index of the cell that raised :attr:`error` (None when no cell did).
     """
 
     notebook: Path
@@ -27,6 +30,7 @@ class ExecResult:
     seconds: float = 0.0
     error: str | None = None
     statuses: dict[int, str] = field(default_factory=dict)
+    error_cell: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -40,14 +44,18 @@ def _figure_state(folder: Path) -> dict[Path, tuple[int, int]]:
 
 
 def execute(
-    path: Path, out_dir: Path, timeout: float | None = 600, allow_errors: bool = False
+    path: Path,
+    out_dir: Path,
+    timeout: float | None = 600,
+    allow_errors: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> ExecResult:
     """Run a notebook headless with the working directory ``out_dir``; never touch the source.
 
     The executed copy is written to ``out_dir/<same name>`` even when a cell fails; figures the
     notebook saves land in ``out_dir/figures/``. ``timeout`` is per cell, in seconds. The kernel
-    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``); its own log
-    lines are kept out of the terminal and added to :attr:`ExecResult.error` when it fails. With
+    (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``), updated with
+    ``env``; its own log lines are kept out of the terminal and added to :attr:`ExecResult.error` when it fails. With
     ``allow_errors`` every cell runs whatever the cells before it did (a helper with blanks).
     """
     from nbclient import NotebookClient
@@ -76,15 +84,17 @@ def execute(
         allow_errors=allow_errors,
     )
     error: str | None = None
+    error_cell: int | None = None
+    kernel_env = {**os.environ, **(env or {})}
     started = time.perf_counter()
     # The kernel process's own log lines (ipykernel's "Kernel is running over TCP without
     # encryption", say) are noise to a learner: they go to a file, shown only when the kernel
     # fails. What the cells print and raise reaches the notebook as before.
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
         try:
-            client.execute(stdout=kernel_log, stderr=kernel_log)
+            client.execute(stdout=kernel_log, stderr=kernel_log, env=kernel_env)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-            index = current["index"]
+            index = error_cell = current["index"]
             lines = nb.cells[index].source.strip().split("\n")
             where = f"cell {index + 1} ({lines[0][:60]!r})"
             if isinstance(err, CellExecutionError):
@@ -103,7 +113,7 @@ def execute(
     notebook_path.write_text(dumps(nb), encoding="utf-8")
     figures_after = _figure_state(out_dir / "figures")
     figures = sorted(p for p, state in figures_after.items() if figures_before.get(p) != state)
-    return ExecResult(notebook_path, figures, seconds, error, statuses)
+    return ExecResult(notebook_path, figures, seconds, error, statuses, error_cell)
 
 
 # Kernel log lines that say nothing about why a kernel failed (they would mislead a learner).

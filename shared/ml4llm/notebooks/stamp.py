@@ -22,12 +22,14 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from ml4llm.notebooks import grade, params
 from ml4llm.notebooks.errors import NotebookError
 from ml4llm.notebooks.markers import STUB_COMMENT, _bytes_prefix, blank_source
 from ml4llm.projects import CHAPTER_TITLES, Project
 
 HEADER_ROLE = "header"
 SETUP_ROLE = "setup"
+SCORECARD_ROLE = "scorecard"
 KEPT_CELL_METADATA = ("ml4llm", "tags")
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KERNEL_NAME = "python3"
@@ -184,7 +186,9 @@ def stamp(
 
     Former header/setup cells are replaced, outputs and execution counts cleared, cell ids set
     from positions and notebook metadata reduced to the kernel, the language and ``ml4llm``
-    (kind, project and, for a helper, the sha256 of its cell sources).
+    (kind, project and, for a helper, the sha256 of its cell sources and its numbers of blanks
+    and checks). The parameters cell is tagged ``parameters`` (:mod:`ml4llm.notebooks.params`).
+    A helper ends with the scorecard cell (:func:`scorecard_source`), a solution has none.
     """
     if kind not in ("solution", "helper"):
         raise ValueError(f"kind must be 'solution' or 'helper', not {kind!r}")
@@ -195,8 +199,16 @@ def stamp(
     setup = nbformat.v4.new_code_cell(
         source=setup_source(repo_url), metadata={"ml4llm": SETUP_ROLE}
     )
-    body = [_clean_cell(cell) for cell in nb.cells if _role(cell) not in (HEADER_ROLE, SETUP_ROLE)]
+    stamped_roles = (HEADER_ROLE, SETUP_ROLE, SCORECARD_ROLE)
+    body = [_clean_cell(cell) for cell in nb.cells if _role(cell) not in stamped_roles]
     cells = [header, setup, *body]
+    if kind == "helper":
+        cells.append(
+            nbformat.v4.new_code_cell(
+                source=scorecard_source(nbformat.v4.new_notebook(cells=cells)),
+                metadata={"ml4llm": SCORECARD_ROLE},
+            )
+        )
     for index, cell in enumerate(cells):
         cell.id = f"{cell.cell_type}-{index:03d}"
     stamped = nbformat.v4.new_notebook(
@@ -206,9 +218,12 @@ def stamp(
             "language_info": {"name": "python"},
         },
     )
+    params.tag_parameters_cell(stamped, required=False)
     ml4llm_meta: dict[str, object] = {"kind": kind, "project": project.number}
     if kind == "helper":
         ml4llm_meta["sha256"] = source_hash(stamped)
+        ml4llm_meta["blanks"] = grade.count_blanks(stamped)
+        ml4llm_meta["checks"] = len(grade.check_sites(stamped))
     stamped.metadata["ml4llm"] = ml4llm_meta
     return stamped
 
@@ -268,6 +283,42 @@ def build_pair(
     """
     solution = stamp(solution_nb, project, "solution", repo_url)
     return solution, make_helper(solution_nb, project, repo_url)
+
+
+def _literal(text: str) -> str:
+    """A Python string literal of ``text`` as ruff formats it (double quotes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def scorecard_source(nb: NotebookNode) -> str:
+    """Python of the cell a helper ends with: its checks by part, passed to the scorecard.
+
+    :func:`ml4llm.scorecard.scorecard` prints, in the learner's kernel, what those checks said in
+    this session and the first part to revisit. The code is laid out as ``ruff format`` would.
+    """
+    parts: dict[str, list[str]] = {}
+    for site in grade.check_sites(nb):
+        parts.setdefault(site.part or "Before the first part", []).append(site.title)
+    lines = [
+        "# Your scorecard: what the self-checks of this notebook said in this session, part by",
+        '# part, and the first part to revisit. Run it whenever you like; "Run all" ends here.',
+        "from ml4llm.scorecard import scorecard",
+        "",
+    ]
+    if not parts:
+        return "\n".join([*lines, "scorecard({})"])
+    lines += ["scorecard(", "    {"]
+    for part, titles in parts.items():
+        items = [_literal(title) for title in titles]
+        one_line = f"        {_literal(part)}: [{', '.join(items)}],"
+        if len(one_line) <= 100:
+            lines.append(one_line)
+        else:
+            lines.append(f"        {_literal(part)}: [")
+            lines += [f"            {item}," for item in items]
+            lines.append("        ],")
+    lines += ["    }", ")"]
+    return "\n".join(lines)
 
 
 def _code_lines(source: str) -> list[str]:

@@ -19,6 +19,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from ml4llm.notebooks.errors import HelperEditedError, MarkerError, NotebookError
+from ml4llm.notebooks.params import tag_parameters_cell
 from ml4llm.notebooks.stamp import build_pair, repository_url, source_hash
 from ml4llm.projects import PROJECTS, Project, get_project
 
@@ -80,7 +81,11 @@ def _select(projects: Iterable[int] | None) -> list[Project]:
 
 
 def _plan(root: Path, projects: Iterable[int] | None) -> Iterator[_Planned]:
-    """Regenerate in memory every selected project that has a solution notebook."""
+    """Regenerate in memory every selected project that has a solution notebook.
+
+    Every solution must have a parameters cell (:mod:`ml4llm.notebooks.params`), which
+    ``ml4llm run N --set`` changes: one without is an error.
+    """
     repo_url = repository_url(root)
     for project in _select(projects):
         solution_path = root / project.notebook("solution")
@@ -88,6 +93,7 @@ def _plan(root: Path, projects: Iterable[int] | None) -> Iterator[_Planned]:
             continue
         try:
             solution, helper = build_pair(read_notebook(solution_path), project, repo_url)
+            tag_parameters_cell(solution)  # an error when the solution has none
         except NotebookError as err:
             error_type = MarkerError if isinstance(err, MarkerError) else NotebookError
             raise error_type(f"{project.notebook('solution')}: {err}") from None
