@@ -163,6 +163,11 @@ def _reruns(source: str, values: dict[str, Any]) -> list[str]:
     return again
 
 
+def _short(text: str, limit: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 4] + " ..."
+
+
 def _recorded(value: Any) -> Any:
     """The value as notebook metadata (JSON): itself when plain, else its Python repr."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -191,7 +196,7 @@ def inject(nb: NotebookNode, values: dict[str, Any], command: str) -> NotebookNo
         ) from None
     unknown = [name for name in values if name not in known]
     if unknown:
-        listing = "\n".join(f"  {name} = {text}" for name, text in known.items())
+        listing = "\n".join(f"  {name} = {_short(text)}" for name, text in known.items())
         names = ", ".join(unknown)
         raise ParameterError(
             f"The parameters cell (cell {index + 1}) has no knob {names}. Its knobs:\n{listing}"

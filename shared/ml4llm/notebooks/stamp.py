@@ -297,8 +297,14 @@ def scorecard_source(nb: NotebookNode) -> str:
     this session and the first part to revisit. The code is laid out as ``ruff format`` would.
     """
     parts: dict[str, list[str]] = {}
+    key = last = ""
     for site in grade.check_sites(nb):
-        parts.setdefault(site.part or "Before the first part", []).append(site.title)
+        part = site.part or "Before the first part"
+        if part != last:  # a new part; the same heading again later gets a key of its own
+            key, last, number = part, part, 2
+            while key in parts:
+                key, number = f"{part} ({number})", number + 1
+        parts.setdefault(key, []).append(site.title)
     lines = [
         "# Your scorecard: what the self-checks of this notebook said in this session, part by",
         '# part, and the first part to revisit. Run it whenever you like; "Run all" ends here.',
