@@ -524,3 +524,10 @@ def test_helpers_check_fails_for_a_solution_without_a_parameters_cell(tmp_path, 
     assert code == 2
     assert PROJECT.notebook("solution") in err and "no parameters cell" in err
     assert run_cli("helpers")[0] == 2
+
+
+def test_progress_counts_a_built_project_missing_from_the_folder_as_not_started(tmp_path) -> None:
+    rows = progress_rows(run_cli("progress", str(tmp_path))[1])
+    assert "4 of 4" in rows["1"] and "0 of 3" in rows["1"] and "not in this folder" in rows["1"]
+    assert "4 of 4" in rows["course"] and "0 of 3" in rows["course"]
+    assert run_cli("progress", str(tmp_path / "missing"))[0] == 2

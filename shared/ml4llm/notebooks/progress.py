@@ -4,7 +4,8 @@ For every project: the blanks still ``...`` out of the helper's blanks, the chec
 output says PASS out of the helper's checks, and when the file last changed; then the totals per
 chapter and for the course. The helpers are the repository's (a learner who works in a clone) or
 those in a folder (e.g. notebooks downloaded from Colab or Google Drive): a file there counts for
-project N when its name holds ``projNN_`` and ``helper`` (``Copy of proj12_..._helper.ipynb``).
+project N when its name holds ``projNN_`` and ``helper`` (``Copy of proj12_..._helper.ipynb``);
+a built project without a file there counts as not started (every blank left).
 The totals are the numbers the generator stored in the file's metadata (those of the version the
 learner started from), else those of the helper that the repository's solution generates.
 """
@@ -34,6 +35,7 @@ class Row:
     changed: datetime | None = None
     path: Path | None = None
     note: str = ""
+    absent: str = ""  # why there is no file (the project counts as not started)
 
 
 def find_helpers(folder: Path) -> dict[int, Path]:
@@ -52,21 +54,28 @@ def find_helpers(folder: Path) -> dict[int, Path]:
 def _totals(root: Path | None, project: Project, meta: object) -> tuple[int | None, int | None]:
     """(blanks, checks) of the project's untouched helper, as the file's metadata says.
 
-    The generator stores them there; a file without them is compared with the helper that the
-    repository's solution generates.
+    The generator stores them there. For a file without them (or no file), the repository's
+    helper says, or else the helper that the repository's solution generates.
     """
     from ml4llm.notebooks import grade
     from ml4llm.notebooks.stamp import make_helper
     from ml4llm.notebooks.sync import read_notebook
 
-    meta = meta if isinstance(meta, dict) else {}
-    blanks, checks = meta.get("blanks"), meta.get("checks")
-    if isinstance(blanks, int) and isinstance(checks, int):
-        return blanks, checks
-    if root is not None and project.exists(root):
-        helper = make_helper(read_notebook(root / project.notebook("solution")), project)
-        return grade.count_blanks(helper), len(grade.check_sites(helper))
-    return None, None
+    def stored(meta: object) -> tuple[int, int] | None:
+        numbers = (meta.get("blanks"), meta.get("checks")) if isinstance(meta, dict) else ()
+        return numbers if numbers and all(isinstance(n, int) for n in numbers) else None
+
+    if found := stored(meta):
+        return found
+    if root is None or not project.exists(root):
+        return None, None
+    helper_path = root / project.notebook("helper")
+    if helper_path.is_file() and (
+        found := stored(read_notebook(helper_path).metadata.get("ml4llm"))
+    ):
+        return found
+    helper = make_helper(read_notebook(root / project.notebook("solution")), project)
+    return grade.count_blanks(helper), len(grade.check_sites(helper))
 
 
 def _passed(nb) -> int:
@@ -98,10 +107,12 @@ def progress(folder: Path | None, root: Path | None) -> list[Row]:
             path = path if path is not None and path.is_file() else None
         else:
             path = files.get(project.number)
+        if path is None and built and folder is not None:  # not started: every blank is left
+            blanks, checks = _totals(root, project, None)
+            rows.append(Row(project, blanks, blanks, 0, checks, absent="not in this folder"))
+            continue
         if path is None:
-            note = "no helper in this folder" if built and folder is not None else "not built yet"
-            if built and folder is None:
-                note = "helper missing: run `ml4llm helpers`"
+            note = "helper missing: run `ml4llm helpers`" if built else "not built yet"
             rows.append(Row(project, note=note))
             continue
         row = Row(project, path=path, changed=datetime.fromtimestamp(path.stat().st_mtime))
@@ -152,7 +163,7 @@ def _table(rows: Sequence[Row]) -> list[tuple[str, list[str]]]:
             if row.note:
                 table.append(("note", [str(row.project.number), name, row.note, "", ""]))
                 continue
-            changed = row.changed.strftime("%Y-%m-%d %H:%M") if row.changed else ""
+            changed = row.changed.strftime("%Y-%m-%d %H:%M") if row.changed else row.absent
             cells = [_of(row.blanks_left, row.blanks), _of(row.passed, row.checks), changed]
             table.append(("project", [str(row.project.number), name, *cells]))
         table.append(total(f"chapter {chapter}: {title}", group))
