@@ -269,7 +269,7 @@ def test_scorecard_after_run_all_on_each_helper(checked) -> None:
     assert texts["wrong"].startswith("Scorecard: 2 of 3 checks pass; 1 fails.")
     assert (
         "  Part 1: cosines" in texts["wrong"]
-        and "0 of 1 pass (fail cosine_matrix)" in (texts["wrong"])
+        and "0 of 1 pass (fail: cosine_matrix)" in (texts["wrong"])
     )
     assert "Revisit first: Part 1: cosines: FAIL cosine_matrix: " in texts["wrong"]
     assert texts["raises"] == ""  # "Run all" stops at the raising cell: the scorecard did not run
@@ -301,7 +301,7 @@ def test_checks_record_their_outcome_and_a_rerun_replaces_it(fresh_records) -> N
     card = scorecard.build(parts)
     assert [e.status for e in card.entries] == ["PASS", "BLANK", "NOT RUN"]
     lines = card.lines()
-    assert lines[0] == "Scorecard: 1 of 3 checks pass; 1 wait for a blank, 1 has not run yet."
+    assert lines[0] == "Scorecard: 1 of 3 checks pass; 1 waits for a blank, 1 has not run yet."
     assert lines[-1].startswith("Revisit first: Part 2: cosine_matrix (b): fill in the blank first")
 
 

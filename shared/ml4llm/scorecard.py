@@ -95,13 +95,11 @@ class Scorecard:
             return ["Scorecard: this notebook has no self-checks."]
         if passed == total:
             return [f"Scorecard: all {total} checks pass. Nothing to revisit: well done."]
+        fail, blank, not_run = self.count(FAIL), self.count(BLANK), self.count(NOT_RUN)
         others = [
-            (self.count(FAIL), "fail" if self.count(FAIL) != 1 else "fails"),
-            (self.count(BLANK), "wait for a blank"),
-            (
-                self.count(NOT_RUN),
-                "have not run yet" if self.count(NOT_RUN) != 1 else "has not run yet",
-            ),
+            (fail, "fails" if fail == 1 else "fail"),
+            (blank, "waits for a blank" if blank == 1 else "wait for a blank"),
+            (not_run, "has not run yet" if not_run == 1 else "have not run yet"),
         ]
         detail = ", ".join(f"{n} {words}" for n, words in others if n)
         lines = [f"Scorecard: {passed} of {total} checks pass; {detail}."]
@@ -111,13 +109,13 @@ class Scorecard:
         width = min(44, max(len(part) for part in parts))
         for part, entries in parts.items():
             ok = sum(e.status == PASS for e in entries)
-            open_ = [
-                f"{'not filled' if e.status == BLANK else e.status.lower()} {e.title}"
-                for e in entries
-                if e.status != PASS
+            groups = [
+                (label, [e.title for e in entries if e.status == status])
+                for status, label in ((FAIL, "fail"), (BLANK, "blank"), (NOT_RUN, "not run"))
             ]
+            open_ = [f"{label}: {', '.join(titles)}" for label, titles in groups if titles]
             shown = part if len(part) <= width else part[: width - 3] + "..."
-            status = f"{ok} of {len(entries)} pass" + (f" ({', '.join(open_)})" if open_ else "")
+            status = f"{ok} of {len(entries)} pass" + (f" ({'; '.join(open_)})" if open_ else "")
             lines.append(f"  {shown:<{width}}  {status}")
         first = self.revisit
         assert first is not None
