@@ -531,3 +531,17 @@ def test_progress_counts_a_built_project_missing_from_the_folder_as_not_started(
     assert "4 of 4" in rows["1"] and "0 of 3" in rows["1"] and "not in this folder" in rows["1"]
     assert "4 of 4" in rows["course"] and "0 of 3" in rows["course"]
     assert run_cli("progress", str(tmp_path / "missing"))[0] == 2
+
+
+@pytest.mark.notebook
+def test_check_fails_when_a_cell_raises_after_every_check_passed(repo: Path, tmp_path) -> None:
+    nb = filled_helper(repo)
+    nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell("print(1 / 0)"))
+    path = tmp_path / "proj01_helper.ipynb"
+    nbformat.write(nb, path)
+    code, out, _ = run_cli("check", "1", str(path))
+    assert code == 1
+    assert len([line for line in check_lines_of(out) if " PASS " in line]) == 3
+    raised = len(nb.cells) - 1  # the new cell's number, counted from 1
+    assert f"Every check ran, but cell {raised} raised ZeroDivisionError: division by zero" in out
+    assert out.splitlines()[-1].startswith("project 1: 3 of 3 checks pass")

@@ -266,6 +266,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"Revisit first: {part}: {first.text}")
     elif first is not None:
         print(f"Revisit first: {first.part or 'the start'}: cell {first.cell + 1}, {first.title}")
+    elif result.error_cell is not None:  # every check passed, then a later cell raised
+        print(f"Every check ran, but {grade.raised(executed, result.error_cell, result.error)}")
     summary = f"project {project.number}: {passed} of {counted} checks pass"
     if skipped:
         summary += f" ({skipped} skipped: they need trained weights)"
