@@ -50,7 +50,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (root / folder).mkdir(parents=True)
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "README.md").write_text(README, encoding="utf-8")
-    solution = fake_solution("x = 6 * 7  # SOLUTION\nprint(x)")
+    solution = fake_solution(
+        "n = 6  # book: 6, Colab: 6, offline: 6", "x = n * 7  # SOLUTION\nprint(x)"
+    )
     nbformat.write(solution, root / get_project(1).notebook("solution"))
     monkeypatch.chdir(root)
     return root

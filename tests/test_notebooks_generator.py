@@ -58,6 +58,8 @@ SOLUTION_CELLS = (
         "\n"
         "print(norm(values))",
     ),
+    ("markdown", "## Parameters"),
+    ("code", "n_values = 3  # book: 3, Colab: 3, offline: 3"),
 )
 
 
@@ -259,7 +261,7 @@ def test_make_helper_names_the_failing_cell() -> None:
 def test_every_generated_helper_cell_parses() -> None:
     solution, helper = notebooks.build_pair(fake_solution(*SOLUTION_CELLS), get_project(1))
     code = [cell.source for cell in helper.cells if cell.cell_type == "code"]
-    assert len(code) == 4  # setup cell + the three code cells
+    assert len(code) == 6  # setup cell + the four code cells + the scorecard cell
     for source in code:
         ast.parse(source)
     assert "SOLUTION" not in "".join(code)
@@ -509,7 +511,8 @@ def test_find_repo_root_from_a_subfolder(repo: Path) -> None:
 
 
 def test_find_repo_root_outside_a_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(notebooks, "__file__", str(tmp_path / "site" / "ml4llm" / "notebooks.py"))
+    fake = tmp_path / "site" / "ml4llm" / "notebooks" / "sync.py"
+    monkeypatch.setattr(notebooks.sync, "__file__", str(fake))
     with pytest.raises(notebooks.NotebookError, match="inside a clone of the repository"):
         notebooks.find_repo_root(tmp_path)
 

@@ -80,6 +80,7 @@ def test_the_untouched_helper_of_the_same_solution_gives_feedback(tmp_path):
     result = execute(path, tmp_path / "out", allow_errors=True)
     executed = read_notebook(result.notebook)
     assert helper_problems(executed, result.statuses) == []
-    text = "".join(o.get("text", "") for c in executed.cells[-2:] for o in c.get("outputs", []))
+    text = "".join(o.get("text", "") for c in executed.cells[-3:] for o in c.get("outputs", []))
     assert "cosine_matrix: fill in the blank first" in text
     assert "fill in the blanks above first (`matrix` is not filled in yet)" in text
+    assert "Scorecard: 0 of 1 checks pass; 1 waits for a blank." in text  # the helper's last cell

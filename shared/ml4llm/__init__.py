@@ -10,7 +10,8 @@ One module per concern:
 - ``ml4llm.blanks``: the guard that makes a cell needing a blank say so in one line.
 - ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
 - ``ml4llm.checks``: the self-checks that helper notebooks call.
-- ``ml4llm.notebooks``: helper generation, header stamping and headless execution.
+- ``ml4llm.scorecard``: what a notebook's checks said in this session (every helper's last cell).
+- ``ml4llm.notebooks``: helper generation, header stamping, headless execution and grading.
 - ``ml4llm.projects``: the table of the 50 projects.
 
 Submodules are imported on first use so that ``import ml4llm`` stays fast.

@@ -4,26 +4,37 @@ Usage::
 
     ml4llm list                             the 50 projects, which notebooks exist and whether
                                             they run on trained weights offline
-    ml4llm run N [--out DIR] [--timeout S]  execute project N's solution headless
-                                            (default output folder: runs/projNN_<slug>/)
+    ml4llm run N [--out DIR] [--timeout S] [--profile P] [--set NAME=VALUE ...]
+                                            execute project N's solution headless (default
+                                            output folder: runs/projNN_<slug>/), optionally with
+                                            other values in its parameters cell
+    ml4llm check N [NOTEBOOK] [--profile P] run a helper (default: project N's in the repository)
+                                            on a scratch copy; one line per self-check
+    ml4llm progress [FOLDER] [--markdown]   blanks left and checks passed in every helper, read
+                                            from the saved notebooks without running them
     ml4llm helpers [--check] [--force] [--project N ...]
                                             regenerate helpers and headers (or check them)
     ml4llm readme [--check]                 regenerate the projects and model tables of README.md
 
 ``python -m ml4llm ...`` does the same. Exit status: 0 on success, 1 when a check finds stale files
-or a notebook fails, 2 on a usage error (unknown project, not inside the repository, ...).
+or a notebook fails (``check``: unless every self-check passes), 2 on a usage error (unknown
+project, not inside the repository, an unknown ``--set`` name, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ml4llm import notebooks
-from ml4llm.notebooks import HelperEditedError, NotebookError
+from ml4llm.notebooks import HelperEditedError, NotebookError, grade, params
+from ml4llm.notebooks import progress as course_progress
 from ml4llm.projects import PROJECTS, Project, get_project
 
 README_START = "<!-- projects:start -->"
@@ -155,8 +166,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kernel_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment a notebook's kernel gets on top of this one: ``--profile``."""
+    return {"ML4LLM_PROFILE": args.profile} if args.profile else {}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Execute one project's solution notebook headless into an output folder."""
+    """Execute one project's solution notebook headless into an output folder.
+
+    With ``--set NAME=VALUE`` the values are injected after the solution's parameters cell
+    (:mod:`ml4llm.notebooks.params`); the executed copy records them.
+    """
     root = notebooks.find_repo_root()
     project = _project(args.project)
     source = root / project.notebook("solution")
@@ -166,8 +186,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{project.notebook('solution')}."
         )
     out_dir = Path(args.out) if args.out else root / "runs" / project.stem
+    values = dict(params.parse_assignment(text) for text in args.set or [])
+    to_run = source
+    if values:
+        command = f"ml4llm run {project.number} --set {shlex.join(args.set)}"
+        injected = params.inject(notebooks.read_notebook(source), values, command)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        to_run = out_dir / source.name
+        to_run.write_text(notebooks.dumps(injected), encoding="utf-8")
+        shown = ", ".join(f"{name} = {value!r}" for name, value in values.items())
+        print(f"Parameters set after the parameters cell: {shown}")
     print(f"Running {project.notebook('solution')} in {out_dir} ...", flush=True)
-    result = notebooks.execute(source, out_dir, timeout=args.timeout)
+    result = notebooks.execute(to_run, out_dir, timeout=args.timeout, env=_kernel_env(args))
     print(f"Executed notebook: {result.notebook}")
     if result.figures:
         print("Figures written:")
@@ -179,6 +209,88 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _helper_to_check(args: argparse.Namespace, project: Project) -> Path:
+    """The notebook ``ml4llm check`` runs: the one given, or project N's helper in the repo."""
+    if args.notebook:
+        path = Path(args.notebook)
+        if not path.is_file():
+            raise UsageError(f"There is no notebook {path}.")
+        try:
+            meta = notebooks.read_notebook(path).metadata.get("ml4llm", {})
+        except Exception as err:
+            raise UsageError(f"{path} is not a notebook that can be read ({err}).") from None
+        number = meta.get("project") if isinstance(meta, dict) else None
+        if isinstance(number, int) and number != project.number:
+            raise UsageError(
+                f"{path} is the helper of project {number}, not of project {project.number}: "
+                f"run `ml4llm check {number} {shlex.quote(str(path))}`."
+            )
+        return path
+    root = notebooks.find_repo_root()
+    path = root / project.notebook("helper")
+    if not path.is_file():
+        raise UsageError(
+            f"Project {project.number} ({project.title}) has no helper notebook yet: there is "
+            f"no {project.notebook('helper')}."
+        )
+    return path
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run a learner's helper on a scratch copy and print one line per self-check."""
+    project = _project(args.project)
+    path = _helper_to_check(args, project)
+    print(f"Checking {path} (a scratch copy runs; your notebook is not changed) ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="ml4llm-check-") as folder:
+        scratch = Path(folder) / "scratch" / path.name
+        scratch.parent.mkdir()
+        shutil.copyfile(path, scratch)
+        out_dir = Path(args.out) if args.out else Path(folder) / "run"
+        result = notebooks.execute(
+            scratch, out_dir, timeout=args.timeout, allow_errors=False, env=_kernel_env(args)
+        )
+        executed = notebooks.read_notebook(result.notebook)
+    graded = grade.grade(executed, result.statuses, result.error, result.error_cell)
+    for line in grade.report_lines(graded):
+        print(line)
+    passed, counted = grade.count(graded)
+    skipped = len(graded) - counted
+    if result.error and result.error_cell is None:
+        print(f"error: {result.error}", file=sys.stderr)
+    first = grade.first_to_revisit(graded)
+    if first is not None and first.status == grade.NOT_RUN and result.error_cell is not None:
+        part = grade.part_names(executed)[result.error_cell] or "the start"
+        print(f"Revisit first: {part}: {first.text}")
+    elif first is not None:
+        print(f"Revisit first: {first.part or 'the start'}: cell {first.cell + 1}, {first.title}")
+    elif result.error_cell is not None:  # every check passed, then a later cell raised
+        print(f"Every check ran, but {grade.raised(executed, result.error_cell, result.error)}")
+    summary = f"project {project.number}: {passed} of {counted} checks pass"
+    if skipped:
+        summary += f" ({skipped} skipped: they need trained weights)"
+    print(f"{summary} ({result.seconds:.0f} s)")
+    return 0 if counted and passed == counted and not result.error else 1
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    """Print the learner's progress in every project, read from the saved helpers."""
+    folder = Path(args.folder) if args.folder else None
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"There is no folder {folder}.")
+    try:
+        root: Path | None = notebooks.find_repo_root()
+    except NotebookError:
+        if folder is None:
+            raise
+        root = None
+    where = folder if folder is not None else root
+    print(f"Progress of the helpers in {where} (read from the saved notebooks; nothing runs):")
+    if args.markdown:
+        print()
+    print(course_progress.render(course_progress.progress(folder, root), markdown=args.markdown))
     return 0
 
 
@@ -229,6 +341,17 @@ def cmd_readme(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_profile(parser: argparse.ArgumentParser) -> None:
+    from ml4llm.models import PROFILES
+
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="models for the notebook's kernel: hub, offline or auto (default: ML4LLM_PROFILE, "
+        "else auto)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ml4llm`` command."""
     parser = argparse.ArgumentParser(
@@ -245,7 +368,45 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
     )
+    _add_profile(run)
+    run.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        metavar="NAME=VALUE",
+        help="run with another value of a knob of the parameters cell, e.g. "
+        "--set n_permutations=200 model_id=EleutherAI/pythia-410m (a Python literal, else a string)",
+    )
     run.set_defaults(func=cmd_run)
+
+    check = commands.add_parser(
+        "check", help="run a helper on a scratch copy and print what each self-check says"
+    )
+    check.add_argument("project", type=int, metavar="N", help="project number (1 to 50)")
+    check.add_argument(
+        "notebook",
+        nargs="?",
+        metavar="NOTEBOOK",
+        help="the helper to check, e.g. a copy downloaded from Colab (default: the repository's)",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+    )
+    check.add_argument("--out", metavar="DIR", help="keep the executed scratch copy in DIR")
+    _add_profile(check)
+    check.set_defaults(func=cmd_check)
+
+    progress = commands.add_parser(
+        "progress", help="blanks left and checks passed in every helper, without running them"
+    )
+    progress.add_argument(
+        "folder",
+        nargs="?",
+        metavar="FOLDER",
+        help="a folder of helper notebooks, e.g. downloaded from Colab (default: the repository)",
+    )
+    progress.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    progress.set_defaults(func=cmd_progress)
 
     helpers = commands.add_parser("helpers", help="generate helper notebooks and headers")
     helpers.add_argument("--check", action="store_true", help="compare only; exit 1 on drift")

@@ -176,7 +176,12 @@ def check(
 
 
 def _report(passed: bool, message: str) -> CheckResult:
+    """Print the check's line and record it for the notebook's scorecard (:mod:`ml4llm.scorecard`)."""
+    from ml4llm import scorecard
+
     print(message)
+    for status, title, _line in check_lines(message)[:1]:
+        scorecard.record(status, title, message)
     return CheckResult(passed, message)
 
 
