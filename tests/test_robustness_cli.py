@@ -342,6 +342,7 @@ def test_helpers_on_a_read_only_folder_writes_nothing(
         (("run", "abc"), "argument N: invalid int value: 'abc' (see `ml4llm run --help`)"),
         (("run", "99"), "There is no project 99: the book's projects are numbered 1 to 50"),
         (("run", "1", "--timeout"), "expected one argument"),
+        (("run", "1", "--timeout", "-5"), "'-5' is not a number of seconds: give one above 0"),
         (("run", "1", "--set", "n"), "write NAME=VALUE"),
         (("helpers", "--project", "0"), "There is no project 0"),
         (("check", "1", "missing.ipynb"), "There is no notebook missing.ipynb"),
@@ -421,7 +422,7 @@ def test_ctrl_c_during_run_says_where_and_keeps_the_partly_executed_copy(
         fake_solution(
             "n = 6  # book: 6, Colab: 6, offline: 6",
             "print('before the slow cell')",
-            "import pathlib, time\npathlib.Path('started').write_text('yes')\ntime.sleep(120)",
+            "import pathlib, time\npathlib.Path('started').write_text('yes')\ntime.sleep(600)",
             "print('never')",
         ),
         source,
@@ -440,10 +441,10 @@ def test_ctrl_c_during_run_says_where_and_keeps_the_partly_executed_copy(
     try:
         while not (out_dir / "started").exists():
             assert process.poll() is None, process.communicate()
-            assert time.monotonic() - started < 90, "the slow cell never started"
+            assert time.monotonic() - started < 300, "the slow cell never started"
             time.sleep(0.2)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=60)  # it stops well before the cell's 600 s
     finally:
         if process.poll() is None:
             process.kill()
@@ -454,5 +455,4 @@ def test_ctrl_c_during_run_says_where_and_keeps_the_partly_executed_copy(
     assert executed.cells[2].outputs[0]["text"] == "before the slow cell\n"
     assert executed.cells[3].outputs[-1]["ename"] == "KeyboardInterrupt"
     assert executed.cells[4].get("outputs") == []  # the cell after it never ran
-    assert time.monotonic() - started < 90  # well before the cell's 120 s
     assert outfolder.prepare(out_dir, SOLUTION_NAME) is None  # its own copy: a rerun may go on

@@ -397,6 +397,19 @@ def _add_profile(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A ``--timeout`` value: seconds, 0 for no limit (argparse turns the error into one line)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds: give one above 0, e.g. 600 (0: no limit)"
+        )
+    return seconds
+
+
 def _add_force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
@@ -421,7 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/projNN_<slug>/)")
     _add_force(run)
     run.add_argument(
-        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+        "--timeout",
+        type=_seconds,
+        default=600,
+        metavar="S",
+        help="seconds per cell (default 600; 0: no limit)",
     )
     _add_profile(run)
     run.add_argument(
@@ -445,7 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the helper to check, e.g. a copy downloaded from Colab (default: the repository's)",
     )
     check.add_argument(
-        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+        "--timeout",
+        type=_seconds,
+        default=600,
+        metavar="S",
+        help="seconds per cell (default 600; 0: no limit)",
     )
     check.add_argument("--out", metavar="DIR", help="keep the executed scratch copy in DIR")
     _add_force(check)
