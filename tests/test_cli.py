@@ -132,7 +132,7 @@ def test_helpers_refuses_edited_helper_until_forced(
 
     assert cli.main(["helpers", "--force", "--project", "1"]) == 0
     out = capsys.readouterr().out
-    (backup,) = helper.parent.glob(helper.name + ".bak-*")
+    (backup,) = helper.parent.glob(helper.stem + ".backup-*.ipynb")
     assert str(backup) in out
     assert backup.read_text(encoding="utf-8") == learner_text
     assert "learner's answer" not in helper.read_text(encoding="utf-8")

@@ -454,7 +454,7 @@ def test_edited_helper_is_not_overwritten(repo: Path) -> None:
     assert "ml4llm helpers --force" in message
     assert helper_path.read_bytes() == learner_bytes
     assert solution_path.read_bytes() == solution_before  # nothing written at all
-    assert not list(helper_path.parent.glob("*.bak-*"))
+    assert not list(helper_path.parent.glob("*.backup-*"))
 
 
 def test_force_backs_up_the_learner_file_first(repo: Path, capsys: pytest.CaptureFixture) -> None:
@@ -467,9 +467,9 @@ def test_force_backs_up_the_learner_file_first(repo: Path, capsys: pytest.Captur
 
     written = notebooks.generate(repo, force=True)
     assert helper_path in written
-    backups = list(helper_path.parent.glob(helper_path.name + ".bak-*"))
+    backups = list(helper_path.parent.glob(helper_path.stem + ".backup-*"))
     assert len(backups) == 1
-    assert re.fullmatch(r".*\.ipynb\.bak-\d{8}-\d{6}", backups[0].name)
+    assert re.fullmatch(r".*_helper\.backup-\d{8}-\d{6}\.ipynb", backups[0].name)
     assert backups[0].read_bytes() == learner_bytes
     assert "# my answer" in backups[0].read_text(encoding="utf-8")
     assert str(backups[0]) in capsys.readouterr().out
@@ -486,7 +486,7 @@ def test_helper_without_generator_metadata_counts_as_edited(repo: Path) -> None:
         notebooks.generate(repo)
 
 
-def test_executed_but_unedited_helper_is_regenerated(repo: Path) -> None:
+def test_executed_but_unedited_helper_is_backed_up_and_regenerated(repo: Path) -> None:
     solution_path, helper_path = generated_pair(repo)
     helper = notebooks.read_notebook(helper_path)
     for number, cell in enumerate(helper.cells):
@@ -498,8 +498,10 @@ def test_executed_but_unedited_helper_is_regenerated(repo: Path) -> None:
     assert not notebooks.helper_was_edited(helper_path)
     change_solution(solution_path)
 
-    assert helper_path in notebooks.generate(repo)
-    assert not list(helper_path.parent.glob("*.bak-*"))
+    executed_bytes = helper_path.read_bytes()
+    assert helper_path in notebooks.generate(repo)  # no --force needed: no cell was edited
+    (backup,) = helper_path.parent.glob(helper_path.stem + ".backup-*.ipynb")
+    assert backup.read_bytes() == executed_bytes  # the outputs of the learner's run are kept
     assert '"ran\\n"' not in helper_path.read_text(encoding="utf-8")
 
 

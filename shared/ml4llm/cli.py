@@ -16,9 +16,18 @@ Usage::
                                             regenerate helpers and headers (or check them)
     ml4llm readme [--check]                 regenerate the projects and model tables of README.md
 
-``python -m ml4llm ...`` does the same. Exit status: 0 on success, 1 when a check finds stale files
-or a notebook fails (``check``: unless every self-check passes), 2 on a usage error (unknown
-project, not inside the repository, an unknown ``--set`` name, ...).
+``python -m ml4llm ...`` does the same. Every failure is one ``error: ...`` line on stderr that says
+what to do. Exit status: 0 on success; 1 when a check finds stale files, a notebook fails
+(``check``: unless every self-check passes), or a file cannot be written or would be overwritten
+although a learner changed it; 2 on a usage error (unknown project, not inside the repository, an
+unknown ``--set`` name, an output folder that is a file, not writable or holds the course's
+sources, ...); 130 after Ctrl-C, which stops a run at the current cell and keeps the partly
+executed copy.
+
+``run`` and ``check --out`` never overwrite a notebook they did not write: the output folder keeps
+a record of what they wrote (:mod:`ml4llm.notebooks.outfolder`); ``--force`` backs such a
+notebook up to ``<name>.backup-<YYYYmmdd-HHMMSS>.ipynb`` first. ``helpers`` backs up every helper
+that holds a learner's edits or outputs before it rewrites it.
 """
 
 from __future__ import annotations
@@ -29,14 +38,17 @@ import shlex
 import shutil
 import sys
 import tempfile
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
 from ml4llm import notebooks
-from ml4llm.notebooks import HelperEditedError, NotebookError, grade, params
+from ml4llm.notebooks import NotebookError, grade, outfolder, params
 from ml4llm.notebooks import progress as course_progress
+from ml4llm.notebooks.errors import RefusedError
 from ml4llm.projects import PROJECTS, Project, get_project
 
+INTERRUPTED = 130  # the exit status after Ctrl-C, as shells report SIGINT (and ml4llm.__main__)
 README_START = "<!-- projects:start -->"
 README_END = "<!-- projects:end -->"
 MODELS_START = "<!-- models:start -->"
@@ -45,6 +57,13 @@ MODELS_END = "<!-- models:end -->"
 
 class UsageError(Exception):
     """A problem the user fixes by changing the command or its arguments."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one ``error:`` line that points to ``--help``."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,17 +206,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     out_dir = Path(args.out) if args.out else root / "runs" / project.stem
     values = dict(params.parse_assignment(text) for text in args.set or [])
-    to_run = source
+    injected = None
     if values:
         command = f"ml4llm run {project.number} --set {shlex.join(args.set)}"
         injected = params.inject(notebooks.read_notebook(source), values, command)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        to_run = out_dir / source.name
-        to_run.write_text(notebooks.dumps(injected), encoding="utf-8")
-        shown = ", ".join(f"{name} = {value!r}" for name, value in values.items())
-        print(f"Parameters set after the parameters cell: {shown}")
-    print(f"Running {project.notebook('solution')} in {out_dir} ...", flush=True)
-    result = notebooks.execute(to_run, out_dir, timeout=args.timeout, env=_kernel_env(args))
+    _claim(out_dir, source.name, args)
+    with tempfile.TemporaryDirectory(prefix="ml4llm-run-") as scratch:
+        to_run = source
+        if injected is not None:  # run a scratch copy with the values: the run writes its own
+            to_run = Path(scratch) / source.name
+            to_run.write_text(notebooks.dumps(injected), encoding="utf-8")
+            shown = ", ".join(f"{name} = {value!r}" for name, value in values.items())
+            print(f"Parameters set after the parameters cell: {shown}")
+        print(f"Running {project.notebook('solution')} in {out_dir} ...", flush=True)
+        result = notebooks.execute(to_run, out_dir, timeout=args.timeout, env=_kernel_env(args))
+    outfolder.record(result.notebook)
+    if result.interrupted:
+        print(
+            f"error: {result.error}; the partly executed copy is {result.notebook}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     print(f"Executed notebook: {result.notebook}")
     if result.figures:
         print("Figures written:")
@@ -210,6 +239,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _claim(out_dir: Path, name: str, args: argparse.Namespace) -> None:
+    """Check the output folder and claim ``name`` in it before anything runs (``--force``)."""
+    option = "--out" if args.out else "the output folder"
+    backup = outfolder.prepare(out_dir, name, force=args.force, option=option)
+    if backup is not None:
+        print(f"Saved your {out_dir / name} to {backup} before overwriting it (--force)")
 
 
 def _helper_to_check(args: argparse.Namespace, project: Project) -> Path:
@@ -249,9 +286,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         scratch.parent.mkdir()
         shutil.copyfile(path, scratch)
         out_dir = Path(args.out) if args.out else Path(folder) / "run"
+        if args.out:
+            _claim(out_dir, path.name, args)
         result = notebooks.execute(
             scratch, out_dir, timeout=args.timeout, allow_errors=False, env=_kernel_env(args)
         )
+        if args.out:
+            outfolder.record(result.notebook)
+        if result.interrupted:
+            kept = f"; the partly executed copy is {result.notebook}" if args.out else ""
+            print(f"error: {result.error}{kept}", file=sys.stderr)
+            return INTERRUPTED
         executed = notebooks.read_notebook(result.notebook)
     graded = grade.grade(executed, result.statuses, result.error, result.error_cell)
     for line in grade.report_lines(graded):
@@ -352,9 +397,31 @@ def _add_profile(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A ``--timeout`` value: seconds, 0 for no limit (argparse turns the error into one line)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds: give one above 0, e.g. 600 (0: no limit)"
+        )
+    return seconds
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a notebook in the output folder that ml4llm did not write (or that "
+        "changed since), after backing it up to <name>.backup-<YYYYmmdd-HHMMSS>.ipynb",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ml4llm`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ml4llm", description="Course tools for '50 ML projects to understand LLMs'."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -365,8 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="execute a project's solution notebook headless")
     run.add_argument("project", type=int, metavar="N", help="project number (1 to 50)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/projNN_<slug>/)")
+    _add_force(run)
     run.add_argument(
-        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+        "--timeout",
+        type=_seconds,
+        default=600,
+        metavar="S",
+        help="seconds per cell (default 600; 0: no limit)",
     )
     _add_profile(run)
     run.add_argument(
@@ -390,9 +462,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the helper to check, e.g. a copy downloaded from Colab (default: the repository's)",
     )
     check.add_argument(
-        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)"
+        "--timeout",
+        type=_seconds,
+        default=600,
+        metavar="S",
+        help="seconds per cell (default 600; 0: no limit)",
     )
     check.add_argument("--out", metavar="DIR", help="keep the executed scratch copy in DIR")
+    _add_force(check)
     _add_profile(check)
     check.set_defaults(func=cmd_check)
 
@@ -435,20 +512,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except HelperEditedError as err:
+    except RefusedError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except (UsageError, NotebookError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a run's cells, which handle Ctrl-C themselves
+        print(
+            "error: interrupted (Ctrl-C) before the command finished: run it again to complete it",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     except BrokenPipeError:  # e.g. `ml4llm list | head`: the reader stopped, not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as err:  # a file the command needed: unreadable, unwritable, disk full
+        where = f" ({err.filename})" if err.filename else ""
+        print(
+            f"error: {err.strerror or err}{where}: check that the path exists and that you may "
+            "read and write it, then run the command again",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

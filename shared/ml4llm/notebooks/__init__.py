@@ -9,7 +9,9 @@ per concern:
   normalisation) and the helper built from a solution;
 - :mod:`~ml4llm.notebooks.sync`: reading and writing notebook files, regenerating the repository's
   helpers and checking that they are in sync, protecting a learner's edits;
-- :mod:`~ml4llm.notebooks.run`: executing a notebook headless;
+- :mod:`~ml4llm.notebooks.run`: executing a notebook headless (Ctrl-C stops at the current cell);
+- :mod:`~ml4llm.notebooks.outfolder`: the output folders of ``ml4llm run`` and ``check --out``,
+  which never overwrite a notebook the tools did not write;
 - :mod:`~ml4llm.notebooks.outputs`: what an executed notebook printed, and the rules the tests
   apply to it (strict mode for solutions, feedback for untouched helpers).
 

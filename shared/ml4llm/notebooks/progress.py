@@ -4,8 +4,9 @@ For every project: the blanks still ``...`` out of the helper's blanks, the chec
 output says PASS out of the helper's checks, and when the file last changed; then the totals per
 chapter and for the course. The helpers are the repository's (a learner who works in a clone) or
 those in a folder (e.g. notebooks downloaded from Colab or Google Drive): a file there counts for
-project N when its name holds ``projNN_`` and ``helper`` (``Copy of proj12_..._helper.ipynb``);
-a built project without a file there counts as not started (every blank left).
+project N when its name holds ``projNN_`` and ``helper`` (``Copy of proj12_..._helper.ipynb``),
+except the generator's backups (``..._helper.backup-<time>.ipynb``); a built project without a
+file there counts as not started (every blank left).
 The totals are the numbers the generator stored in the file's metadata (those of the version the
 learner started from), else those of the helper that the repository's solution generates.
 """
@@ -43,7 +44,7 @@ def find_helpers(folder: Path) -> dict[int, Path]:
     found: dict[int, Path] = {}
     for path in folder.rglob("*.ipynb"):
         match = _NAME.search(path.name)
-        if not match or ".ipynb_checkpoints" in path.parts:
+        if not match or ".ipynb_checkpoints" in path.parts or ".backup-" in path.name:
             continue
         number = int(match.group(1))
         if number not in found or path.stat().st_mtime > found[number].stat().st_mtime:

@@ -1,9 +1,17 @@
-"""Headless execution of a notebook in a kernel of its own, never touching the source file."""
+"""Headless execution of a notebook in a kernel of its own, never touching the source file.
+
+Ctrl-C (SIGINT) during a run interrupts the kernel as Jupyter's interrupt button does: the running
+cell stops with ``KeyboardInterrupt``, no later cell runs, and the partly executed copy is written
+as usual (:attr:`ExecResult.interrupted`). A second Ctrl-C stops the kernel at once, for a cell
+that does not answer the first.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
+import signal
 import tempfile
 import time
 from collections.abc import Mapping
@@ -31,6 +39,7 @@ class ExecResult:
     error: str | None = None
     statuses: dict[int, str] = field(default_factory=dict)
     error_cell: int | None = None
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -41,6 +50,52 @@ def _figure_state(folder: Path) -> dict[Path, tuple[int, int]]:
     if not folder.is_dir():
         return {}
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+
+
+class Interrupted(Exception):
+    """Raised between cells to stop a run after Ctrl-C."""
+
+
+class _CtrlC:
+    """What Ctrl-C does during a run: interrupt the kernel, then stop it (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.presses = 0
+        self.client = None
+
+    def install(self, client) -> None:
+        """Handle SIGINT on the client's event loop (it replaces nbclient's own handler)."""
+        self.client = client
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._on_sigint)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            pass
+
+    def _on_sigint(self) -> None:
+        self.presses += 1
+        km = getattr(self.client, "km", None)
+        if km is None or not km.has_kernel:
+            return  # the kernel is starting: the run stops before its first cell
+        if self.presses == 1:
+            asyncio.ensure_future(km.interrupt_kernel())
+        else:
+            asyncio.ensure_future(km.shutdown_kernel(now=True))
+
+    def stop_if_pressed(self) -> None:
+        if self.presses:
+            raise Interrupted
+
+
+def _client_class(ctrl_c: _CtrlC):
+    """nbclient's client, with :class:`_CtrlC` handling SIGINT from before the kernel starts."""
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        async def async_start_new_kernel(self, **kwargs) -> None:
+            ctrl_c.install(self)
+            await super().async_start_new_kernel(**kwargs)
+
+    return Client
 
 
 def execute(
@@ -55,26 +110,29 @@ def execute(
     The executed copy is written to ``out_dir/<same name>`` even when a cell fails; figures the
     notebook saves land in ``out_dir/figures/``. ``timeout`` is per cell, in seconds. The kernel
     (``python3``) inherits this process's environment (e.g. ``ML4LLM_PROFILE``), updated with
-    ``env``; its own log lines are kept out of the terminal and added to :attr:`ExecResult.error` when it fails. With
-    ``allow_errors`` every cell runs whatever the cells before it did (a helper with blanks).
+    ``env``; its own log lines are kept out of the terminal and added to :attr:`ExecResult.error`
+    when it fails. With ``allow_errors`` every cell runs whatever the cells before it did (a
+    helper with blanks). After Ctrl-C, :attr:`ExecResult.error` says ``interrupted at cell N``.
     """
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path, out_dir = Path(path), Path(out_dir)
     nb = read_notebook(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_before = _figure_state(out_dir / "figures")
-    current = {"index": 0}
+    current: dict[str, int | None] = {"index": None}
     statuses: dict[int, str] = {}
+    ctrl_c = _CtrlC()
 
     def on_cell_start(cell: NotebookNode, cell_index: int) -> None:
+        ctrl_c.stop_if_pressed()
         current["index"] = cell_index
 
     def on_cell_executed(cell: NotebookNode, cell_index: int, execute_reply: dict) -> None:
         statuses[cell_index] = execute_reply["content"]["status"]
+        ctrl_c.stop_if_pressed()
 
-    client = NotebookClient(
+    client = _client_class(ctrl_c)(
         nb,
         timeout=timeout,
         kernel_name=KERNEL_NAME,
@@ -85,6 +143,7 @@ def execute(
     )
     error: str | None = None
     error_cell: int | None = None
+    interrupted = False
     kernel_env = {**os.environ, **(env or {})}
     started = time.perf_counter()
     # The kernel process's own log lines (ipykernel's "Kernel is running over TCP without
@@ -93,18 +152,28 @@ def execute(
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
         try:
             client.execute(stdout=kernel_log, stderr=kernel_log, env=kernel_env)
-        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError, Interrupted) as err:
             index = error_cell = current["index"]
-            lines = nb.cells[index].source.strip().split("\n")
-            where = f"cell {index + 1} ({lines[0][:60]!r})"
-            if isinstance(err, CellExecutionError):
+            if index is None:
+                where = "before the first cell"
+            else:
+                lines = nb.cells[index].source.strip().split("\n")
+                where = f"cell {index + 1} ({lines[0][:60]!r})"
+            if ctrl_c.presses:
+                interrupted = True
+                error = f"interrupted at {where}" if index is not None else f"interrupted {where}"
+            elif isinstance(err, CellExecutionError):
                 error = f"{where}: {err.ename}: {err.evalue}"
             elif isinstance(err, CellTimeoutError):
                 error = f"{where}: timed out after {timeout} s"
             else:
                 error = f"{where}: the kernel died ({err}){_log_tail(kernel_log)}"
         except RuntimeError as err:  # e.g. "Kernel died before replying to kernel_info"
-            error = f"the kernel did not start ({err}){_log_tail(kernel_log)}"
+            interrupted = bool(ctrl_c.presses)
+            if interrupted:
+                error = "interrupted before the first cell"
+            else:
+                error = f"the kernel did not start ({err}){_log_tail(kernel_log)}"
             # nbclient has cleaned up already but leaves its exit hook, which would fail later
             # with a traceback of its own.
             atexit.unregister(client._cleanup_kernel)
@@ -113,7 +182,9 @@ def execute(
     notebook_path.write_text(dumps(nb), encoding="utf-8")
     figures_after = _figure_state(out_dir / "figures")
     figures = sorted(p for p, state in figures_after.items() if figures_before.get(p) != state)
-    return ExecResult(notebook_path, figures, seconds, error, statuses, error_cell)
+    return ExecResult(
+        notebook_path, figures, seconds, error, statuses, error_cell, interrupted=interrupted
+    )
 
 
 # Kernel log lines that say nothing about why a kernel failed (they would mislead a learner).
