@@ -22,6 +22,25 @@ from ml4llm.models import free, load_model, load_tokenizer
 from ml4llm.tokens import decode_token, encode
 
 KEPT_DIAGONAL = "you kept the diagonal: use the strict upper triangle (k=1)"
+SPECIALS = "the ids include [CLS] and [SEP]: tokenize with add_special_tokens=False"
+DECODE = "the token strings differ from the ids' strings: decode each id on its own (decode_token(tokenizer, i))"
+OTHER_ROWS = "holds other rows: index the embedding matrix with the list of ids (one row per id)"
+SPECIAL_ROWS = (
+    "these are the rows of the ids with [CLS] and [SEP]: use the ids of add_special_tokens=False"
+)
+UPPER = "the values differ from the cosines above the diagonal, row by row (matrix[np.triu_indices(n, k=1)])"
+SAMPLE_STD = "this is the sample standard deviation (ddof=1): use np.std (ddof=0), the population one, as the checks that follow do"
+COUNT_DIAGONAL = "the count includes the diagonal: count only the upper-triangle values"
+TWICE = "each pair is counted twice: count the upper-triangle values, not the whole matrix"
+DENSITY_N2 = (
+    "density divides by n²: a graph without self-loops has at most n(n-1)/2 edges (nx.density)"
+)
+UNK = "an id is [UNK]: that string is not in the vocabulary, so it should be refused"
+CLS_IDS = "these are [CLS], the first id of each encoding: look each string up with tokenizer.convert_tokens_to_ids(text)"
+SORTED = (
+    "the rows are not sorted by cosine, most similar first: sort_values('cosine', ascending=False)"
+)
+PAIR = "each row's tokens: number_tokens[i] and number_tokens[j] of edge (i, j)"
 MAX_WIDTH = 4.0
 
 
@@ -105,32 +124,18 @@ def _sentence(model_id: str, sentence: str, n_std: float = 1.0, node_size_scale:
         "token_ids": Expect(
             ids,
             f"expected the {n} ids of the sentence: tokenize the whole sentence in one call",
-            traps=[
-                (special, "the ids include [CLS] and [SEP]: tokenize with add_special_tokens=False")
-            ],
+            traps=[(special, SPECIALS)],
         ),
         "tokens": Expect(
             tokens,
-            "the token strings differ from the ids' strings: decode each id on its own "
-            "(decode_token(tokenizer, i))",
+            DECODE,
             traps=[(lambda v: v.shape != (n,), f"expected one token string per id ({n})")],
         ),
-        "token_vectors": Expect(
-            vectors,
-            "holds other rows: index the embedding matrix with the list of ids (one row per id)",
-            traps=[
-                (
-                    with_special[:n],
-                    "these are the rows of the ids with [CLS] and [SEP]: use the ids of "
-                    "add_special_tokens=False",
-                )
-            ],
-        ),
+        "token_vectors": Expect(vectors, OTHER_ROWS, traps=[(with_special[:n], SPECIAL_ROWS)]),
         "matrix": common.cosine_expect(vectors),
         "upper": Expect(
             upper,
-            "the values differ from the cosines above the diagonal, row by row "
-            "(matrix[np.triu_indices(n, k=1)])",
+            UPPER,
             traps=[
                 (lambda v: v.shape == (n * (n + 1) // 2,), KEPT_DIAGONAL),
                 (lambda v: v.shape != (m,), f"{n} tokens have {m} pairs above the diagonal"),
@@ -138,37 +143,20 @@ def _sentence(model_id: str, sentence: str, n_std: float = 1.0, node_size_scale:
         ),
         "threshold": Expect(
             cut,
-            f"the threshold should be the median plus {n_std:g} standard deviation(s) of the "
-            "upper-triangle values",
+            f"the threshold should be the median plus {n_std:g} standard deviation(s) of the upper-triangle values",
             traps=[
                 (
                     lambda v: not low <= v <= high,
-                    f"the threshold lies outside the off-diagonal range [{low:.4f}, {high:.4f}]: "
-                    "was the diagonal included?",
+                    f"the threshold lies outside the off-diagonal range [{low:.4f}, {high:.4f}]: was the diagonal included?",
                 ),
                 (np.median(diagonal) + n_std * diagonal.std(), KEPT_DIAGONAL),
-                (
-                    np.median(upper) + n_std * upper.std(ddof=1),
-                    "this is the sample standard deviation (ddof=1): use np.std (ddof=0), "
-                    "the population one, as the checks that follow do",
-                ),
+                (np.median(upper) + n_std * upper.std(ddof=1), SAMPLE_STD),
             ],
         ),
         "n_above": Expect(
             count,
-            f"{count} of the {m} pairs lie above the threshold: (upper > threshold).sum() "
-            "(the diagonal left out)",
-            traps=[
-                (
-                    count + n,
-                    "the count includes the diagonal: count only the upper-triangle values",
-                ),
-                (
-                    2 * count,
-                    "each pair is counted twice: count the upper-triangle values, not the whole "
-                    "matrix",
-                ),
-            ],
+            f"{count} of the {m} pairs lie above the threshold: (upper > threshold).sum() (the diagonal left out)",
+            traps=[(count + n, COUNT_DIAGONAL), (2 * count, TWICE)],
         ),
         "token_graph": graph,
         "node_sizes": _sizes(graph, node_size_scale),
@@ -176,19 +164,12 @@ def _sentence(model_id: str, sentence: str, n_std: float = 1.0, node_size_scale:
         "density": Expect(
             nx.density(graph),
             "the density is the share of possible edges present (nx.density)",
-            traps=[
-                (
-                    edges / n**2,
-                    "density divides by n²: a graph without self-loops has at most n(n-1)/2 "
-                    "edges (nx.density)",
-                )
-            ],
+            traps=[(edges / n**2, DENSITY_N2)],
         ),
         "ranking": sorted(graph.degree, key=lambda item: item[1], reverse=True),
         "isolated": Expect(
             np.array(isolated, dtype=str) if isolated else [],  # [] compares as no numbers
-            f"the isolated tokens are {isolated}: the nodes of degree 0 (nx.isolates), as token "
-            "strings, in node order",
+            f"the isolated tokens are {isolated}: the nodes of degree 0 (nx.isolates), as token strings, in node order",
         ),
         "edge_style": _edge_style,
         "token_layout": _layout(n),
@@ -213,29 +194,19 @@ def _numbers(model_id: str, number_tokens: Sequence[str], node_size_scale: float
     pairs = [(number_tokens[i], number_tokens[j], w) for i, j, w in graph.edges(data="weight")]
     table = pd.DataFrame(pairs, columns=["token a", "token b", "cosine"])
     table = table.sort_values("cosine", ascending=False).reset_index(drop=True)
-    pair_hint = "each row's tokens: number_tokens[i] and number_tokens[j] of edge (i, j)"
+    edges = f"a complete graph of {n} nodes has {m} edges: one row per edge"
     unknown = tokenizer.unk_token_id
     return {
         "number_ids": Expect(
             ids,
             "each id should be tokenizer.convert_tokens_to_ids(text) of its number token",
             traps=[
-                (
-                    lambda v: unknown in v.ravel().tolist(),
-                    "an id is [UNK]: that string is not in the vocabulary, so it should be refused",
-                ),
-                (
-                    [tokenizer(t)["input_ids"][0] for t in number_tokens],
-                    "these are [CLS], the first id of each encoding: look each string up with "
-                    "tokenizer.convert_tokens_to_ids(text)",
-                ),
+                (lambda v: unknown in v.ravel().tolist(), UNK),
+                ([tokenizer(t)["input_ids"][0] for t in number_tokens], CLS_IDS),
                 (lambda v: v.shape != (n,), f"expected one id per number token ({n})"),
             ],
         ),
-        "number_vectors": Expect(
-            vectors,
-            "holds other rows: index the embedding matrix with the list of ids (one row per id)",
-        ),
+        "number_vectors": Expect(vectors, OTHER_ROWS),
         "number_graph": graph,
         "number_layout": _layout(n),
         "number_sizes": _sizes(graph, node_size_scale),
@@ -252,19 +223,12 @@ def _numbers(model_id: str, number_tokens: Sequence[str], node_size_scale: float
                 "cosine": (
                     "the cosines differ from the number tokens' pairwise cosines",
                     [
-                        (
-                            np.sort(table["cosine"].to_numpy()),
-                            "the rows are not sorted by cosine, most similar first: "
-                            "sort_values('cosine', ascending=False)",
-                        ),
-                        (
-                            lambda v: v.shape != (m,),
-                            f"a complete graph of {n} nodes has {m} edges: one row per edge",
-                        ),
+                        (np.sort(table["cosine"].to_numpy()), SORTED),
+                        (lambda v: v.shape != (m,), edges),
                     ],
                 ),
-                "token a": pair_hint,
-                "token b": pair_hint,
+                "token a": PAIR,
+                "token b": PAIR,
             },
         ),
     }

@@ -21,6 +21,22 @@ from ml4llm.tokens import single_token_id
 
 SORT_ORDER = "(ascending for distance, descending for cosine, NaN replaced by -inf)"
 ONE_ID = "single_token_id(tokenizer, seed_word)"
+SPECIAL = f"seed_id is a special token's id ([CLS], which tokenizer.encode puts first, or [SEP]): take the seed word's own id, {ONE_ID}"
+GRID = "the grid should span the cosines of the unit-length case (the third), min to max: np.linspace(smallest, largest, 100)"
+CURVE = "the curve should be d = sqrt(2 - 2 * cos) at each grid cosine"
+RISE = "the grid should rise from the smallest to the largest cosine"
+SQUARED = "these are squared distances: take the square root of 2 - 2 cos"
+AT_MOST_2 = "unit vectors are at most 2 apart: use the third (unit-length) case"
+ROUNDING = "the errors are far above rounding size: normalise both vectors"
+GENERAL = "the errors are far above rounding: compare 2 * x'y with x'x + y'y - d**2, where d**2 is the squared distance"
+ERRORS64 = (
+    "errors64 should be 2x'y - (x'x + y'y - d^2) in float64, every term from the float64 copies"
+)
+NOT64 = "errors64 is not float64: cast the vectors with .astype(np.float64) before computing"
+NAN_SEED = "set the seed's own distance and cosine to np.nan"
+GROUPS = "each token's group by its string: group_names[0] for a token that starts with '[' or is one character, group_names[1] for '##' + one character, group_names[2] else"
+UNIT = "the rows are not unit length: divide each row by its own norm (axis=1, keepdims=True)"
+ON_UNIT = "seed_measures(unit_embeddings, seed_id), the normalised rows"
 
 
 @functools.cache
@@ -50,9 +66,8 @@ def _measures(matrix: np.ndarray, seed_id: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def _top(dist: np.ndarray, cos: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.argsort(dist, kind="stable")[:k], np.argsort(
-        -np.nan_to_num(cos, nan=-np.inf), kind="stable"
-    )[:k]
+    ranked = np.nan_to_num(cos, nan=-np.inf)
+    return np.argsort(dist, kind="stable")[:k], np.argsort(-ranked, kind="stable")[:k]
 
 
 def _cases(x_all: Any, y_all: Any, scale: float, cases: Sequence[str]) -> dict[str, Any]:
@@ -66,6 +81,7 @@ def _cases(x_all: Any, y_all: Any, scale: float, cases: Sequence[str]) -> dict[s
         d / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1) for d, (a, b) in zip(dots, pairs)
     ]
     grid = np.linspace(cos[2].min(), cos[2].max(), 100)
+    at_most_2 = (lambda v: np.any(v > 2 + 1e-5), AT_MOST_2)
     dist_traps = [
         ({cases[1]: dist[0]}, "scale the second vector of each pair by `scale`"),
         ({cases[2]: dist[0]}, "divide both vectors by their norms for the unit-length case"),
@@ -79,44 +95,16 @@ def _cases(x_all: Any, y_all: Any, scale: float, cases: Sequence[str]) -> dict[s
             "divide a @ b by both norms",
             traps=[(dict(zip(cases, dots)), "these are dot products: divide a @ b by both norms")],
         ),
-        "cos_grid": Expect(
-            grid,
-            "the grid should span the cosines of the unit-length case (the third), min to max: "
-            "np.linspace(smallest, largest, 100)",
-            traps=[
-                (
-                    lambda v: np.any(np.diff(v) <= 0),
-                    "the grid should rise from the smallest to the largest cosine",
-                )
-            ],
-        ),
-        "dist_curve": Expect(
-            np.sqrt(2 - 2 * grid),
-            "the curve should be d = sqrt(2 - 2 * cos) at each grid cosine",
-            traps=[
-                (2 - 2 * grid, "these are squared distances: take the square root of 2 - 2 cos")
-            ],
-        ),
+        "cos_grid": Expect(grid, GRID, traps=[(lambda v: np.any(np.diff(v) <= 0), RISE)]),
+        "dist_curve": Expect(np.sqrt(2 - 2 * grid), CURVE, traps=[(2 - 2 * grid, SQUARED)]),
         "unit_cos": Expect(cos[2], "the cosines of the third (unit-length) case"),
         "unit_dist": Expect(
-            dist[2],
-            "the distances of the third (unit-length) case",
-            traps=[
-                (
-                    lambda v: np.any(v > 2 + 1e-5),
-                    "unit vectors are at most 2 apart: use the third (unit-length) case",
-                )
-            ],
+            dist[2], "the distances of the third (unit-length) case", traps=[at_most_2]
         ),
         "unit_errors": Expect(
             cos[2] - (1 - dist[2] ** 2 / 2),
             "the errors should be cos - (1 - d**2 / 2) for each simulation",
-            traps=[
-                (
-                    lambda v: np.abs(v).max() > 1e-3,
-                    "the errors are far above rounding size: normalise both vectors",
-                )
-            ],
+            traps=[(lambda v: np.abs(v).max() > 1e-3, ROUNDING)],
         ),
     }
 
@@ -159,26 +147,14 @@ def _general(x_new: Any, y_new: Any) -> dict[str, Any]:
     size = np.sum(x**2, axis=1) + np.sum(y**2, axis=1)
     errors = 2 * np.sum(x * y, axis=1) - (size - np.sum((x - y) ** 2, axis=1))
     return {
-        "general_errors": Expect(
-            errors,
-            "the errors are far above rounding: compare 2 * x'y with x'x + y'y - d**2, where "
-            "d**2 is the squared distance",
-            atol=1e-5 * float(size.max()),  # float32 rounding of terms this size
-            rtol=0,
-        ),
-        "term_size": Expect(
-            size, "term_size should be x'x + y'y for each simulation (sums over axis=1)"
-        ),
+        # float32 rounding of terms this size; float64 rounding in errors64
+        "general_errors": Expect(errors, GENERAL, atol=1e-5 * float(size.max()), rtol=0),
+        "term_size": Expect(size, "term_size should be x'x + y'y for each simulation (axis=1)"),
         "errors64": Expect(
             errors,
-            "errors64 should be 2x'y - (x'x + y'y - d^2) in float64, every term from the float64 copies",
+            ERRORS64,
             atol=1e-12 * float(size.max()),
-            traps=[
-                (
-                    lambda v: v.dtype != np.float64,
-                    "errors64 is not float64: cast the vectors with .astype(np.float64) before computing",
-                )
-            ],
+            traps=[(lambda v: v.dtype != np.float64, NOT64)],
         ),
     }
 
@@ -204,21 +180,11 @@ def _seed(model_id: str, seed_word: str, top_k: int = 10) -> dict[str, Any]:
     dist, cos = _measures(matrix, seed_id)
     by_distance, by_cosine = _top(dist, cos, top_k)
     keep = ~np.isnan(dist)
-    nan_hint = (
-        lambda v: v.shape == dist.shape and not np.isnan(v[seed_id]),
-        "set the seed's own distance and cosine to np.nan",
-    )
+    nan_hint = (lambda v: v.shape == dist.shape and not np.isnan(v[seed_id]), NAN_SEED)
+    special = (lambda v: v.ndim == 0 and int(v) in specials, SPECIAL)
     return {
         "seed_id": Expect(
-            seed_id,
-            f"seed_id should be the seed word's own id: {ONE_ID}",
-            traps=[
-                (
-                    lambda v: v.ndim == 0 and int(v) in specials,
-                    "seed_id is a special token's id ([CLS], which tokenizer.encode puts first, "
-                    f"or [SEP]): take the seed word's own id, {ONE_ID}",
-                )
-            ],
+            seed_id, f"seed_id should be the seed word's own id: {ONE_ID}", traps=[special]
         ),
         "seed_distances": Expect(
             dist,
@@ -314,8 +280,7 @@ def _groups(model_id: str, group_names: Sequence[str]) -> dict[str, Any]:
         ),
         "groups": Expect(
             [names[g] for g in _group_codes(model_id, len(matrix))],
-            "each token's group by its string: group_names[0] for a token that starts with '[' "
-            "or is one character, group_names[1] for '##' + one character, group_names[2] else",
+            GROUPS,
             traps=[
                 (
                     lambda v: not set(v.ravel().tolist()) <= set(names),
@@ -361,7 +326,6 @@ def _unit(model_id: str, seed_word: str, top_k: int = 10) -> dict[str, Any]:
     dist, cos = _measures(unit, ref["seed_id"].value)
     del unit
     by_distance, _ = _top(dist, cos, top_k)
-    how = "seed_measures(unit_embeddings, seed_id), the normalised rows"
     return {
         "seed_id": ref["seed_id"],
         "unit_norms": Expect(
@@ -369,20 +333,14 @@ def _unit(model_id: str, seed_word: str, top_k: int = 10) -> dict[str, Any]:
             "unit_norms should be the norm of every row of the normalised matrix (axis=1)",
             atol=1e-6,
             rtol=0,
-            traps=[
-                (
-                    lambda v: v.shape == norms.shape and not np.allclose(v, 1, atol=1e-5),
-                    "the rows are not unit length: divide each row by its own norm "
-                    "(axis=1, keepdims=True)",
-                )
-            ],
+            traps=[(lambda v: v.shape == norms.shape and not np.allclose(v, 1, atol=1e-5), UNIT)],
         ),
         "unit_distances": Expect(
             dist,
-            f"each normalised row should point in its original row's direction: {how}",
-            traps=[(ref["seed_distances"].value, f"these are the distances of Part 3: {how}")],
+            f"each normalised row should point in its original row's direction: {ON_UNIT}",
+            traps=[(ref["seed_distances"].value, f"these are the distances of Part 3: {ON_UNIT}")],
         ),
-        "unit_cosines": Expect(cos, f"the cosines on the normalised rows: {how}"),
+        "unit_cosines": Expect(cos, f"the cosines on the normalised rows: {ON_UNIT}"),
         "unit_by_distance": by_distance,
         "unit_by_cosine": by_distance,
     }
