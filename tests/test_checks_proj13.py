@@ -154,3 +154,35 @@ def test_a_seed_word_that_is_not_one_token_is_named(capsys):
         distance_cosine_r=0.0,
     )
     assert "FAIL seed_measures: choose another seed word:" in capsys.readouterr().out
+
+
+def test_the_cls_seed_of_issue_11_fails_parts_3_to_5(capsys):
+    """A learner who took tokenizer.encode(seed_word)[0], with every value computed from it."""
+    matrix = check._embeddings(MODEL)
+    dist, cos = check._measures(matrix, CLS)
+    by_d, by_c = check._top(dist, cos, K)
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit_d, unit_c = check._measures(unit, CLS)
+    r = float(np.corrcoef(dist[~np.isnan(dist)], cos[~np.isnan(cos)])[0, 1])
+    check.seed_measures(
+        *PART3, seed_id=CLS, seed_distances=dist, seed_cosines=cos, distance_cosine_r=r
+    )
+    shared = set(by_d.tolist()) & set(by_c.tolist())
+    check.top_neighbours(
+        *PART3, K, seed_id=CLS, top_by_distance=by_d, top_by_cosine=by_c, shared=shared
+    )
+    unit_by_d, _ = check._top(unit_d, unit_c, K)
+    check.normalised_rankings(
+        *PART3,
+        K,
+        seed_id=CLS,
+        unit_norms=np.linalg.norm(unit, axis=1),
+        unit_distances=unit_d,
+        unit_cosines=unit_c,
+        unit_by_distance=unit_by_d,
+        unit_by_cosine=unit_by_d,
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ["seed_measures", "top_neighbours", "normalised_rankings"]):
+        assert line.startswith(f"FAIL {name}: seed_id: that is a special token's id ([CLS]"), line

@@ -376,13 +376,13 @@ def edge_style(model_id, sentence, n_std, *, edge_style, token_layout, ref) -> s
         "edge_style: the edges are not sorted by weight, weakest first: "
         "sorted(..., key=lambda edge: edge[2])",
     )
-    how = "weights should be the edges' weights, in the same (sorted) order"
+    how = "should be the edges' weights, in the same (sorted) order"
     common.require_values(weights, right_weights, name="weights", hint=how)
     common.require_values(
         widths,
         right_widths,
         name="widths",
-        hint="the widths should be proportional to the weights, the strongest edge max_width "
+        hint="should be proportional to the weights, the strongest edge max_width "
         "wide: max_width * weights / weights.max()",
     )
     return f"{len(rows)} edges, weakest first, widths up to {MAX_WIDTH:g}; a circular layout"

@@ -21,7 +21,7 @@ from ml4llm.tokens import single_token_id
 
 SORT_ORDER = "(ascending for distance, descending for cosine, NaN replaced by -inf)"
 ONE_ID = "single_token_id(tokenizer, seed_word)"
-SPECIAL = f"seed_id is a special token's id ([CLS], which tokenizer.encode puts first, or [SEP]): take the seed word's own id, {ONE_ID}"
+SPECIAL = f"that is a special token's id ([CLS], which tokenizer.encode puts first, or [SEP]): take the seed word's own id, {ONE_ID}"
 GRID = "the grid should span the cosines of the unit-length case (the third), min to max: np.linspace(smallest, largest, 100)"
 CURVE = "the curve should be d = sqrt(2 - 2 * cos) at each grid cosine"
 RISE = "the grid should rise from the smallest to the largest cosine"
@@ -29,10 +29,8 @@ SQUARED = "these are squared distances: take the square root of 2 - 2 cos"
 AT_MOST_2 = "unit vectors are at most 2 apart: use the third (unit-length) case"
 ROUNDING = "the errors are far above rounding size: normalise both vectors"
 GENERAL = "the errors are far above rounding: compare 2 * x'y with x'x + y'y - d**2, where d**2 is the squared distance"
-ERRORS64 = (
-    "errors64 should be 2x'y - (x'x + y'y - d^2) in float64, every term from the float64 copies"
-)
-NOT64 = "errors64 is not float64: cast the vectors with .astype(np.float64) before computing"
+ERRORS64 = "should be 2x'y - (x'x + y'y - d^2) in float64, every term from the float64 copies"
+NOT64 = "not float64: cast the vectors with .astype(np.float64) before computing"
 NAN_SEED = "set the seed's own distance and cosine to np.nan"
 GROUPS = "each token's group by its string: group_names[0] for a token that starts with '[' or is one character, group_names[1] for '##' + one character, group_names[2] else"
 UNIT = "the rows are not unit length: divide each row by its own norm (axis=1, keepdims=True)"
@@ -149,7 +147,7 @@ def _general(x_new: Any, y_new: Any) -> dict[str, Any]:
     return {
         # float32 rounding of terms this size; float64 rounding in errors64
         "general_errors": Expect(errors, GENERAL, atol=1e-5 * float(size.max()), rtol=0),
-        "term_size": Expect(size, "term_size should be x'x + y'y for each simulation (axis=1)"),
+        "term_size": Expect(size, "should be x'x + y'y for each simulation (axis=1)"),
         "errors64": Expect(
             errors,
             ERRORS64,
@@ -183,9 +181,7 @@ def _seed(model_id: str, seed_word: str, top_k: int = 10) -> dict[str, Any]:
     nan_hint = (lambda v: v.shape == dist.shape and not np.isnan(v[seed_id]), NAN_SEED)
     special = (lambda v: v.ndim == 0 and int(v) in specials, SPECIAL)
     return {
-        "seed_id": Expect(
-            seed_id, f"seed_id should be the seed word's own id: {ONE_ID}", traps=[special]
-        ),
+        "seed_id": Expect(seed_id, f"should be the seed word's own id: {ONE_ID}", traps=[special]),
         "seed_distances": Expect(
             dist,
             "the distances are off: np.linalg.norm(matrix - seed_vector, axis=1)",
@@ -276,7 +272,7 @@ def _groups(model_id: str, group_names: Sequence[str]) -> dict[str, Any]:
     return {
         "token_norms": Expect(
             np.linalg.norm(matrix, axis=1),
-            "token_norms should be the length of each row (np.linalg.norm with axis=1)",
+            "should be the length of each row (np.linalg.norm with axis=1)",
         ),
         "groups": Expect(
             [names[g] for g in _group_codes(model_id, len(matrix))],
@@ -330,7 +326,7 @@ def _unit(model_id: str, seed_word: str, top_k: int = 10) -> dict[str, Any]:
         "seed_id": ref["seed_id"],
         "unit_norms": Expect(
             norms,
-            "unit_norms should be the norm of every row of the normalised matrix (axis=1)",
+            "should be the norm of every row of the normalised matrix (axis=1)",
             atol=1e-6,
             rtol=0,
             traps=[(lambda v: v.shape == norms.shape and not np.allclose(v, 1, atol=1e-5), UNIT)],
