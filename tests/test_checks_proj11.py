@@ -1,339 +1,185 @@
-"""Project 11's self-checks: each passes on the solution's value, fails on a wrong one, and asks
-for the blank to be filled on `...`."""
+"""Project 11's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
 from __future__ import annotations
 
-import os
+import functools
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
+import checkutil
 import networkx as nx
 import numpy as np
-import pandas as pd
-import pytest
 
 from ml4llm.checks import proj11 as check
-from ml4llm.models import input_embeddings, load_model, load_tokenizer
-from ml4llm.tokens import decode_token
 
-N = 12
+MODEL = "bert-large-uncased"
 SENTENCE = (
     "As the young clerk woke one grey morning from restless dreams, "
     "he found that in the night he had become a vast beetle."
 )
 NUMBERS = [str(d) for d in range(10)] + [str(t) for t in range(10, 101, 10)]
+SCALE = 260.0
+TOKENS = (MODEL, SENTENCE)
+GRAPH = (MODEL, SENTENCE, 1.0)
 
 
-@pytest.fixture(scope="module")
-def bert():
-    model = load_model("bert-large-uncased")
-    emb = input_embeddings(model)
-    del model
-    return emb, load_tokenizer("bert-large-uncased")
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    numbers = (MODEL, NUMBERS)
+    return {
+        **dict.fromkeys(["sentence_tokens", "token_rows", "cosine_matrix"], TOKENS),
+        **dict.fromkeys(["number_ids", "number_rows", "rim", "edge_table"], numbers),
+        **dict.fromkeys(["threshold", "token_graph", "graph_summary", "edge_style"], GRAPH),
+        "node_sizes": (*GRAPH, SCALE),
+        "number_graph": (*numbers, SCALE / 2),
+    }
 
 
-@pytest.fixture(scope="module")
-def vectors():
-    # a repeated row, as with a token that occurs twice in the sentence
-    x = np.random.default_rng(1).normal(size=(N, 24)).astype(np.float32)
-    x[7] = x[2]
-    return x
+def with_specials() -> list[int]:
+    return tokenizer(SENTENCE)["input_ids"]
 
 
-@pytest.fixture(scope="module")
-def labels():
-    return [f"t{k}" for k in range(N - 1)] + ["t2"]
+def changed(change):
+    """A wrong graph: a copy of the right one, changed in place by ``change(graph)``."""
+
+    def wrong(r: dict):
+        graph = (r.get("token_graph") or r["number_graph"]).copy()
+        return change(graph) or graph
+
+    return wrong
 
 
-def _cosines(x):
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-    return unit @ unit.T
-
-
-def _solution_graph(cosines, labels, threshold):
-    graph = nx.Graph()
-    for position, label in enumerate(labels):
-        graph.add_node(position, label=label)
-    for i in range(len(labels)):
-        for j in range(i + 1, len(labels)):
-            if cosines[i, j] > threshold:
-                graph.add_edge(i, j, weight=float(cosines[i, j]))
-    return graph
-
-
-def _solution_threshold(cosines):
-    upper = cosines[np.triu_indices(len(cosines), k=1)]
-    return upper, np.median(upper) + upper.std()
-
-
-def test_cosine_matrix(vectors, capsys):
-    assert check.cosine_matrix(vectors, _cosines(vectors))
-    assert f"PASS cosine_matrix: {N} x {N}" in capsys.readouterr().out
-    assert not check.cosine_matrix(vectors, vectors @ vectors.T)
-    assert "FAIL cosine_matrix: the diagonal is not 1" in capsys.readouterr().out
-    assert not check.cosine_matrix(vectors, None)
-    assert "FAIL cosine_matrix: got None" in capsys.readouterr().out
-    assert not check.cosine_matrix(vectors, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_threshold(vectors, capsys):
-    cosines = _cosines(vectors)
-    upper, threshold = _solution_threshold(cosines)
-    assert check.threshold(vectors, upper, threshold)
-    assert f"PASS threshold: {N * (N - 1) // 2} pairs" in capsys.readouterr().out
-    # the sample standard deviation is accepted too
-    assert check.threshold(vectors, upper, np.median(upper) + upper.std(ddof=1))
-    capsys.readouterr()
-    with_diagonal = cosines[np.triu_indices(N)]
-    assert not check.threshold(vectors, with_diagonal, threshold)
-    assert "FAIL threshold: you kept the diagonal" in capsys.readouterr().out
-    assert not check.threshold(vectors, upper, np.median(upper))
-    assert "FAIL threshold: the threshold should be the median plus" in capsys.readouterr().out
-    assert not check.threshold(vectors, upper, 1.5)
-    assert "lies outside the off-diagonal range" in capsys.readouterr().out
-    assert not check.threshold(vectors, upper, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_token_graph(vectors, labels, capsys):
-    cosines = _cosines(vectors)
-    _, threshold = _solution_threshold(cosines)
-    graph = _solution_graph(cosines, labels, threshold)
-    assert check.token_graph(vectors, labels, graph)
-    assert f"PASS token_graph: {N} nodes keyed by position" in capsys.readouterr().out
-
-    by_string = nx.Graph()
-    for i, j, weight in graph.edges(data="weight"):
-        by_string.add_edge(labels[i], labels[j], weight=weight)
-    by_string.add_nodes_from(labels)
-    assert not check.token_graph(vectors, labels, by_string)
-    assert "FAIL token_graph: expected 12 nodes (one per position)" in capsys.readouterr().out
-
-    everything = _solution_graph(cosines, labels, -np.inf)
-    assert not check.token_graph(vectors, labels, everything)
-    assert "FAIL token_graph: expected" in capsys.readouterr().out
-
-    unweighted = _solution_graph(cosines, labels, threshold)
-    for i, j in unweighted.edges:
-        del unweighted.edges[i, j]["weight"]
-    assert not check.token_graph(vectors, labels, unweighted)
-    assert "'weight' attribute" in capsys.readouterr().out
-    assert not check.token_graph(vectors, labels, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_node_sizes(vectors, labels, capsys):
-    cosines = _cosines(vectors)
-    _, threshold = _solution_threshold(cosines)
-    graph = _solution_graph(cosines, labels, threshold)
-    degrees = np.array([graph.degree(node) for node in graph.nodes])
-    assert check.node_sizes(graph, 260 * np.sqrt(degrees))
-    assert "PASS node_sizes" in capsys.readouterr().out
-    assert not check.node_sizes(graph, 260 * degrees)
-    assert "FAIL node_sizes: the sizes grow with the degree itself" in capsys.readouterr().out
-    assert not check.node_sizes(graph, 260 * np.sqrt(degrees) + 50)
-    assert "FAIL node_sizes" in capsys.readouterr().out
-    assert not check.node_sizes(graph, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_number_graph(vectors, capsys):
-    names = [str(k) for k in range(N)]
-    cosines = _cosines(vectors)
-    complete = _solution_graph(cosines, names, -np.inf)
-    assert check.number_graph(vectors, names, complete)
-    assert f"PASS number_graph: complete graph: {N} nodes, {N * (N - 1) // 2} edges" in (
-        capsys.readouterr().out
+def by_string(graph):
+    strings = nx.Graph()
+    strings.add_nodes_from(graph.nodes[k]["label"] for k in graph.nodes)
+    strings.add_edges_from(
+        (graph.nodes[i]["label"], graph.nodes[j]["label"]) for i, j in graph.edges
     )
-    thresholded = _solution_graph(cosines, names, 0.0)
-    assert not check.number_graph(vectors, names, thresholded)
-    assert "FAIL number_graph" in capsys.readouterr().out
-    assert not check.number_graph(vectors, names, None)
-    assert "FAIL number_graph: got None" in capsys.readouterr().out
-    assert not check.number_graph(vectors, names, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+    return strings
 
 
-def _edge_style(graph, max_width):
-    """The solution's edge_style."""
-    edges = sorted(graph.edges(data="weight"), key=lambda edge: edge[2])
-    weights = np.array([weight for _, _, weight in edges])
-    return edges, weights, max_width * weights / weights.max()
+def swap_one_edge(graph):
+    i, j = next(iter(graph.edges))
+    graph.remove_edge(i, j)
+    graph.add_edge(*next(p for p in nx.non_edges(graph) if p != (i, j)), weight=0.5)
 
 
-def test_sentence_tokens(bert, capsys):
-    _, tokenizer = bert
-    ids = tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
-    tokens = [decode_token(tokenizer, i) for i in ids]
-    assert check.sentence_tokens(tokenizer, SENTENCE, ids, tokens)
-    assert f"PASS sentence_tokens: {len(ids)} tokens" in capsys.readouterr().out
-    with_specials = tokenizer(SENTENCE)["input_ids"]
-    assert not check.sentence_tokens(tokenizer, SENTENCE, with_specials, tokens)
-    assert "add_special_tokens=False" in capsys.readouterr().out
-    # the words, not the tokens: the comma and the full stop are tokens of their own
-    assert not check.sentence_tokens(tokenizer, SENTENCE, ids, SENTENCE.lower().split())
-    assert "FAIL sentence_tokens: expected one token string per id" in capsys.readouterr().out
-    assert not check.sentence_tokens(tokenizer, SENTENCE, ids, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def unweighted(graph):
+    for i, j in graph.edges:
+        del graph.edges[i, j]["weight"]
 
 
-def test_number_ids(bert, capsys):
-    _, tokenizer = bert
-    ids = [tokenizer.convert_tokens_to_ids(t) for t in NUMBERS]
-    assert check.number_ids(tokenizer, NUMBERS, ids)
-    assert "PASS number_ids: 20 number tokens" in capsys.readouterr().out
-    # the encoding of each string with [CLS]: its first id is [CLS]
-    first = [tokenizer(t)["input_ids"][0] for t in NUMBERS]
-    assert not check.number_ids(tokenizer, NUMBERS, first)
-    assert "FAIL number_ids: '0' has the id" in capsys.readouterr().out
-    with_unk = ids[:-1] + [tokenizer.unk_token_id]
-    assert not check.number_ids(tokenizer, NUMBERS, with_unk)
-    assert "an id is [UNK]" in capsys.readouterr().out
-    assert not check.number_ids(tokenizer, NUMBERS, ids[:10])
-    assert "expected one id per number token (20)" in capsys.readouterr().out
-    assert not check.number_ids(tokenizer, NUMBERS, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def reweighted(graph):
+    i, j = next(iter(graph.edges))
+    graph.edges[i, j]["weight"] += 0.1
 
 
-def test_kept_rows(bert, capsys):
-    emb, tokenizer = bert
-    ids = tokenizer(SENTENCE, add_special_tokens=False)["input_ids"]
-    number_ids = [tokenizer.convert_tokens_to_ids(t) for t in NUMBERS]
-    args = (emb, tokenizer, SENTENCE, NUMBERS)
-    assert check.kept_rows(*args, emb[ids], emb[number_ids])
-    assert f"PASS kept_rows: {len(ids)} sentence rows and 20 number rows" in capsys.readouterr().out
-    # only the digits' rows
-    assert not check.kept_rows(*args, emb[ids], emb[number_ids[:10]])
-    assert "number_vectors should have shape (20," in capsys.readouterr().out
-    # the rows of the ids with [CLS] and [SEP], without the last two
-    shifted = emb[tokenizer(SENTENCE)["input_ids"][: len(ids)]]
-    assert not check.kept_rows(*args, shifted, emb[number_ids])
-    assert "token_vectors holds other rows" in capsys.readouterr().out
-    assert not check.kept_rows(*args, emb[ids], ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def styled(change):
+    """A wrong edge_style: the right one with its result changed by ``change``."""
+    return lambda r: lambda graph, width: change(*check._edge_style(graph, width), width)
 
 
-def test_pairs_above(vectors, capsys):
-    cosines = _cosines(vectors)
-    upper, threshold = _solution_threshold(cosines)
-    n_above = int((upper > threshold).sum())
-    assert check.pairs_above(vectors, n_above)
-    assert f"PASS pairs_above: {n_above} of {len(upper)} pairs" in capsys.readouterr().out
-    assert not check.pairs_above(vectors, int((cosines > threshold).sum()))
-    assert "FAIL pairs_above" in capsys.readouterr().out
-    off_diagonal = cosines[~np.eye(N, dtype=bool)]
-    assert not check.pairs_above(vectors, int((off_diagonal > threshold).sum()))
-    assert "counted twice" in capsys.readouterr().out
-    assert not check.pairs_above(vectors, int((upper <= threshold).sum()))
-    assert "lie above the threshold, not" in capsys.readouterr().out
-    assert not check.pairs_above(vectors, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def spring(r: dict, key: str) -> dict:
+    return nx.spring_layout(nx.empty_graph(len(r[key])), seed=0)
 
 
-def test_graph_summary(vectors, labels, capsys):
-    cosines = _cosines(vectors)
-    _, threshold = _solution_threshold(cosines)
-    graph = _solution_graph(cosines, labels, threshold)
-    ranking = sorted(graph.degree, key=lambda item: item[1], reverse=True)
-    isolated = [labels[node] for node in nx.isolates(graph)]
-    good = (graph.number_of_edges(), nx.density(graph), ranking, isolated)
-    assert check.graph_summary(vectors, labels, *good)
-    assert f"PASS graph_summary: {graph.number_of_edges()} edges" in capsys.readouterr().out
-
-    n_edges, density, _, _ = good
-    assert not check.graph_summary(vectors, labels, n_edges + 1, density, ranking, isolated)
-    assert "graph.number_of_edges()" in capsys.readouterr().out
-    assert not check.graph_summary(vectors, labels, n_edges, n_edges / N**2, ranking, isolated)
-    assert "density divides by n²" in capsys.readouterr().out
-    ascending = sorted(graph.degree, key=lambda item: item[1])
-    assert not check.graph_summary(vectors, labels, n_edges, density, ascending, isolated)
-    assert "highest first" in capsys.readouterr().out
-    assert not check.graph_summary(vectors, labels, n_edges, density, ranking, labels[:1])
-    assert "FAIL graph_summary: the isolated tokens are" in capsys.readouterr().out
-    assert not check.graph_summary(vectors, labels, n_edges, density, ranking, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def ranking(change):
+    return lambda r: [change(node, degree) for node, degree in r["ranking"]]
 
 
-def test_edge_style(vectors, labels, capsys):
-    assert check.edge_style(_edge_style, vectors, labels)
-    assert "PASS edge_style" in capsys.readouterr().out
+tokenizer = check._tokenizer(MODEL)
+n = len(tokenizer(SENTENCE, add_special_tokens=False)["input_ids"])
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "sentence_tokens": [
+        ("token_ids", lambda r: with_specials(), "the ids include [CLS] and [SEP]"),
+        ("token_ids", lambda r: r["token_ids"][::-1], "tokenize the whole sentence in one call"),
+        ("tokens", lambda r: SENTENCE.lower().split(), f"one token string per id ({n})"),
+        ("tokens", lambda r: [t.upper() for t in r["tokens"]], "decode each id on its own"),
+    ],
+    "number_ids": [
+        ("number_ids", lambda r: [tokenizer.cls_token_id] * 20, "these are [CLS], the first id"),
+        ("number_ids", lambda r: [*r["number_ids"][:-1], tokenizer.unk_token_id], "an id is [UNK]"),
+        ("number_ids", lambda r: r["number_ids"][:10], "one id per number token (20)"),
+        ("number_ids", lambda r: r["number_ids"][::-1], "convert_tokens_to_ids(text) of its"),
+    ],
+    "token_rows": [
+        ("token_vectors", lambda r: check._rows(MODEL, tuple(with_specials()[:n])), "[CLS] and"),
+        ("token_vectors", lambda r: r["token_vectors"][::-1], "holds other rows"),
+    ],
+    "number_rows": [("number_vectors", lambda r: r["number_vectors"][::-1], "holds other rows")],
+    "cosine_matrix": [
+        ("matrix", lambda r: r["token_vectors"] @ r["token_vectors"].T, "diagonal is not 1"),
+        ("matrix", lambda r: r["matrix"][::-1, ::-1] ** 3, "differ from the cosines"),
+    ],
+    "threshold": [
+        ("upper", lambda r: r["matrix"][np.triu_indices(n)], "you kept the diagonal"),
+        ("upper", lambda r: r["upper"][:-1], f"{n} tokens have {n * (n - 1) // 2} pairs above"),
+        ("upper", lambda r: r["upper"][::-1], "differ from the cosines above the diagonal"),
+        ("threshold", lambda r: np.median(r["upper"]), "the median plus 1 standard deviation"),
+        ("threshold", lambda r: 1.5, "lies outside the off-diagonal range"),
+        ("threshold", lambda r: np.median(r["upper"]) + r["upper"].std(ddof=1), "ddof=1"),
+        (
+            "threshold",
+            lambda r: np.median(d := r["matrix"][np.triu_indices(n)]) + d.std(),
+            "you kept the diagonal",
+        ),
+        ("n_above", lambda r: r["n_above"] + n, "the count includes the diagonal"),
+        ("n_above", lambda r: 2 * r["n_above"], "each pair is counted twice"),
+        ("n_above", lambda r: r["n_above"] - 1, "pairs lie above the threshold"),
+    ],
+    "token_graph": [
+        ("token_graph", lambda r: by_string(r["token_graph"]), "one per position"),
+        ("token_graph", lambda r: None, "expected a networkx Graph"),
+        ("token_graph", changed(lambda g: nx.relabel_nodes(g, lambda k: k + 1)), "by position"),
+        ("token_graph", changed(lambda g: g.nodes[0].clear()), "the 'label' attribute"),
+        ("token_graph", changed(lambda g: g.add_edge(0, 0, weight=1.0)), "self-loops"),
+        ("token_graph", changed(lambda g: g.add_edges_from(nx.non_edges(g))), "edges, got"),
+        ("token_graph", changed(swap_one_edge), "the edges join the wrong pairs"),
+        ("token_graph", changed(unweighted), "its cosine as the 'weight' attribute"),
+        ("token_graph", changed(reweighted), "its cosine is"),
+    ],
+    "node_sizes": [
+        ("node_sizes", lambda r: r["node_sizes"] ** 2 / SCALE, "grow with the degree itself"),
+        ("node_sizes", lambda r: r["node_sizes"] + 50, "a node without edges has degree 0"),
+        ("node_sizes", lambda r: 2 * r["node_sizes"], "not proportional to √degree"),
+    ],
+    "graph_summary": [
+        ("n_edges", lambda r: r["n_edges"] + 1, "graph.number_of_edges()"),
+        ("density", lambda r: r["n_edges"] / n**2, "density divides by n²"),
+        ("density", lambda r: r["density"] / 2, "the share of possible edges present"),
+        ("ranking", lambda r: r["ranking"][::-1], "highest first"),
+        ("ranking", ranking(lambda node, degree: (node, degree + 1)), "the wrong degree"),
+        ("ranking", ranking(lambda node, degree: (0, degree)), "one (node, degree) pair per node"),
+        ("ranking", lambda r: r["ranking"][:-1], f"an array of integers of shape ({n}, 2)"),
+        ("isolated", lambda r: [r["tokens"][0]], "the isolated tokens are"),
+    ],
+    "edge_style": [
+        ("edge_style", styled(lambda e, w, s, m: (e[::-1], w[::-1], s[::-1])), "weakest first"),
+        ("edge_style", styled(lambda e, w, s, m: (e, w, np.full(len(w), m))), "proportional to"),
+        ("edge_style", styled(lambda e, w, s, m: (e, w[::-1], s)), "in the same (sorted) order"),
+        ("edge_style", styled(lambda e, w, s, m: (e, w)), "should return three things"),
+        ("edge_style", styled(lambda e, w, s, m: (e[:-1], w, s)), "expected an array of numbers"),
+        ("edge_style", styled(lambda e, w, s, m: ([(0, 1, x) for *_, x in e], w, s)), "not the gr"),
+        ("edge_style", styled(lambda e, w, s, m: (..., ..., ...)), "fill in the blank first"),
+        ("edge_style", lambda r: lambda graph, width: None, "edge_style(...) returned None"),
+        ("token_layout", lambda r: spring(r, "tokens"), "not on networkx's circle"),
+        ("token_layout", lambda r: dict(zip(r["tokens"], r["token_layout"].values())), "the keys"),
+    ],
+    "number_graph": [
+        ("number_graph", changed(lambda g: g.remove_edge(0, 1)), "a complete graph has n(n-1)/2"),
+        ("number_layout", lambda r: spring(r, "number_ids"), "not on networkx's circle"),
+        ("number_sizes", lambda r: r["number_sizes"] ** 2 / SCALE * 2, "grow with the degree"),
+    ],
+    "rim": [
+        ("rim", lambda r: np.ones(20), "20 tokens have 19 neighbours in the list"),
+        ("rim", lambda r: r["rim"][::-1], "cosine[k, k + 1]"),
+    ],
+    "edge_table": [
+        ("edge_table", lambda r: r["edge_table"][::-1], "most similar first"),
+        ("edge_table", lambda r: r["edge_table"].head(5), "of 20 nodes has 190 edges"),
+        ("edge_table", lambda r: r["edge_table"].iloc[:0], "is empty"),
+        ("edge_table", lambda r: r["edge_table"].rename(columns={"cosine": "w"}), "needs the col"),
+        ("edge_table", lambda r: r["edge_table"].assign(**{"token a": "0"}), "each row's tokens"),
+        ("edge_table", lambda r: r["edge_table"].assign(cosine=0.5), "pairwise cosines"),
+    ],
+}
 
-    def stub(graph, max_width):
-        edges = ...
-        weights = ...
-        widths = ...
-        return edges, weights, widths
-
-    assert not check.edge_style(stub, vectors, labels)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-    def unsorted(graph, max_width):
-        edges = list(graph.edges(data="weight"))
-        weights = np.array([weight for _, _, weight in edges])
-        return edges, weights, max_width * weights / weights.max()
-
-    # the edges added in pair order happen not to be sorted by weight
-    assert not check.edge_style(unsorted, vectors, labels)
-    assert "weakest first" in capsys.readouterr().out
-
-    def constant_width(graph, max_width):
-        edges, weights, _ = _edge_style(graph, max_width)
-        return edges, weights, np.full(len(weights), max_width)
-
-    assert not check.edge_style(constant_width, vectors, labels)
-    assert "proportional to the weights" in capsys.readouterr().out
-    assert not check.edge_style(lambda graph, width: None, vectors, labels)
-    assert "should return three things" in capsys.readouterr().out
-
-
-def test_circular_layout(labels, capsys):
-    graph = nx.empty_graph(len(labels))
-    assert check.circular_layout(labels, nx.circular_layout(graph))
-    assert f"PASS circular_layout: {len(labels)} nodes on a circle" in capsys.readouterr().out
-    assert not check.circular_layout(labels, nx.spring_layout(graph, seed=0))
-    assert "not on networkx's circle" in capsys.readouterr().out
-    by_label = dict(zip(labels, nx.circular_layout(graph).values()))
-    assert not check.circular_layout(labels, by_label)
-    assert "FAIL circular_layout" in capsys.readouterr().out
-    assert not check.circular_layout(labels, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_number_sizes_and_rim(vectors, capsys):
-    names = [str(k) for k in range(N)]
-    complete = _solution_graph(_cosines(vectors), names, -np.inf)
-    degrees = [complete.degree(node) for node in complete.nodes]
-    assert check.node_sizes(complete, 130 * np.sqrt(degrees))
-    assert "PASS node_sizes" in capsys.readouterr().out
-    cosines = _cosines(vectors)
-    rim = np.array([cosines[k, k + 1] for k in range(N - 1)])
-    assert check.rim(vectors, rim)
-    assert f"PASS rim: {N - 1} rim cosines" in capsys.readouterr().out
-    assert not check.rim(vectors, np.diag(cosines))
-    assert f"{N} tokens have {N - 1} neighbours" in capsys.readouterr().out
-    assert not check.rim(vectors, np.array([cosines[k, 0] for k in range(1, N)]))
-    assert "cosine[k, k + 1]" in capsys.readouterr().out
-    assert not check.rim(vectors, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_edge_table(vectors, capsys):
-    names = [str(k) for k in range(N)]
-    complete = _solution_graph(_cosines(vectors), names, -np.inf)
-    rows = [(names[i], names[j], w) for i, j, w in complete.edges(data="weight")]
-    table = pd.DataFrame(rows, columns=["token a", "token b", "cosine"])
-    ordered = table.sort_values("cosine", ascending=False)
-    assert check.edge_table(vectors, names, ordered)
-    assert f"PASS edge_table: {N * (N - 1) // 2} edges" in capsys.readouterr().out
-    assert not check.edge_table(vectors, names, table.sort_values("cosine"))
-    assert "most similar first" in capsys.readouterr().out
-    assert not check.edge_table(vectors, names, ordered.head(5))
-    assert "the table has 5 rows" in capsys.readouterr().out
-    assert not check.edge_table(vectors, names, ordered.iloc[:0])
-    assert "still empty" in capsys.readouterr().out
-    assert not check.edge_table(vectors, names, ordered.rename(columns={"cosine": "w"}))
-    assert "a 'cosine' column" in capsys.readouterr().out
-    assert not check.edge_table(vectors, names, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)

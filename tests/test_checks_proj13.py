@@ -1,295 +1,188 @@
-"""Every check of project 13 passes on the solution's values, fails on wrong ones and asks for blanks.
+"""Project 13's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
-The checks take plain arrays, so a small seeded matrix stands in for the embedding matrix.
-"""
+from __future__ import annotations
 
-import os
+import functools
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
+import checkutil
 import numpy as np
-import pytest
 
 from ml4llm.checks import proj13 as check
 
-N_SIMS, N_DIMS, SCALE, K = 50, 64, 0.1, 10
+MODEL, SEED, K = "bert-large-uncased", "beauty", 10
+CASES = ["both standard", "one scaled by 0.1", "both unit length"]
+GROUP_NAMES = ["[special]/[unused] or one character", "## + one character", "words and pieces"]
+rng = np.random.default_rng(0)
+X, Y, X_NEW, Y_NEW = (rng.standard_normal((50, 64), dtype=np.float32) for _ in range(4))
+SIM = (X, Y, 0.1, CASES)
+PART3 = (MODEL, SEED)
 
 
-@pytest.fixture(scope="module")
-def simulated():
-    """The solution's simulation, vectorised: vectors, and distances/cosines of the three cases."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    y = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    pairs = [
-        (x, y),
-        (x, y * SCALE),
-        (
-            x / np.linalg.norm(x, axis=1, keepdims=True),
-            y / np.linalg.norm(y, axis=1, keepdims=True),
-        ),
-    ]
-    cases = ["both standard", "one scaled", "both unit length"]
-    distances = {c: np.linalg.norm(a - b, axis=1) for c, (a, b) in zip(cases, pairs)}
-    cosines = {
-        c: np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-        for c, (a, b) in zip(cases, pairs)
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    return {
+        **dict.fromkeys(["simulation", "identity_curve", "unit_identity"], SIM),
+        "general_identity": (X_NEW, Y_NEW),
+        "seed_measures": PART3,
+        "min_max": (),
+        "token_groups": (MODEL, GROUP_NAMES),
+        **dict.fromkeys(["top_neighbours", "normalised_rankings"], (*PART3, K)),
     }
-    return x, y, distances, cosines
 
 
-@pytest.fixture(scope="module")
-def embeddings():
-    """A seeded matrix with rows of very different lengths, like a real embedding matrix."""
-    rng = np.random.default_rng(1)
-    matrix = rng.standard_normal((400, 16)).astype(np.float32)
-    return matrix * rng.uniform(0.1, 2.0, size=(400, 1)).astype(np.float32)
+# the finding of issue 11: the first id of tokenizer.encode is [CLS], not the seed word
+CLS = check._tokenizer(MODEL).encode(SEED)[0]
 
 
-SEED_ID = 7
+def case(values: str, k: int, change):
+    """A wrong dict of the three cases: case k changed to ``change(r[values], r)``."""
+    return lambda r: {**r[values], CASES[k]: change(r[values], r)}
 
 
-def measures(matrix, seed_id):
-    """The solution's seed_measures."""
-    seed = matrix[seed_id]
-    dist = np.linalg.norm(matrix - seed, axis=1)
-    cos = (matrix @ seed) / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(seed))
-    dist[seed_id] = np.nan
-    cos[seed_id] = np.nan
-    return dist, cos
-
-
-def top(dist, cos, k):
-    """The solution's top_neighbours."""
-    by_distance = np.argsort(dist, kind="stable")[:k]
-    by_cosine = np.argsort(-np.where(np.isnan(cos), -np.inf, cos), kind="stable")[:k]
-    return by_distance, by_cosine
-
-
-def passed(result, capsys, word="PASS"):
-    out = capsys.readouterr().out
-    return bool(result) and out.startswith(word)
-
-
-def failed(result, capsys):
-    out = capsys.readouterr().out
-    return not result and out.startswith("FAIL") and ":" in out
-
-
-def blank(result, capsys):
-    out = capsys.readouterr().out
-    return not result and "fill in the blank first" in out
-
-
-# ------------------------------------------------------------------ simulation
-
-
-def test_simulation(simulated, capsys):
-    x, y, distances, cosines = simulated
-    assert passed(check.simulation(x, y, SCALE, distances, cosines), capsys)
-    # distances of the scaled case computed without the scale
-    wrong = dict(distances)
-    wrong["one scaled"] = distances["both standard"]
-    assert failed(check.simulation(x, y, SCALE, wrong, cosines), capsys)
-    # cosine without dividing by the norms
-    wrong_cos = {c: v * 3 for c, v in cosines.items()}
-    assert failed(check.simulation(x, y, SCALE, distances, wrong_cos), capsys)
-    assert blank(check.simulation(x, y, SCALE, ..., cosines), capsys)
-    # the containers made but the loop not filled in
-    zeros = {c: np.zeros(N_SIMS, dtype=np.float32) for c in distances}
-    assert not check.simulation(x, y, SCALE, zeros, zeros)
-    assert "still all zero: fill in the loop first" in capsys.readouterr().out
-
-
-def test_identity_curve(simulated, capsys):
-    _, _, _, cosines = simulated
-    unit = cosines["both unit length"]
-    grid = np.linspace(unit.min(), unit.max(), 100)
-    assert passed(check.identity_curve(cosines, grid, np.sqrt(2 - 2 * grid)), capsys)
-    assert not check.identity_curve(cosines, grid, 2 - 2 * grid)
-    assert "FAIL identity_curve: these are squared distances" in capsys.readouterr().out
-    other = np.linspace(-1, 1, 100)  # not the observed range of the unit case
-    assert not check.identity_curve(cosines, other, np.sqrt(2 - 2 * other))
-    assert "FAIL identity_curve: the grid should span" in capsys.readouterr().out
-    assert not check.identity_curve(cosines, grid, 1 - grid**2 / 2)
-    assert "FAIL identity_curve: the curve should be d = sqrt(2 - 2 * cos)" in (
-        capsys.readouterr().out
+def terms(x, y, squared: bool = True):
+    d = np.sum((x - y) ** 2, axis=1)
+    return 2 * np.sum(x * y, axis=1) - (
+        np.sum(x**2, axis=1) + np.sum(y**2, axis=1) - (d if squared else np.sqrt(d))
     )
-    assert blank(check.identity_curve(cosines, ..., ...), capsys)
 
 
-def test_unit_identity(simulated, capsys):
-    _, _, distances, cosines = simulated
-    c, d = cosines["both unit length"], distances["both unit length"]
-    assert passed(check.unit_identity(c, d, c - (1 - d**2 / 2)), capsys)
-    # the standard case: not unit vectors
-    c0, d0 = cosines["both standard"], distances["both standard"]
-    assert failed(check.unit_identity(c0, d0, c0 - (1 - d0**2 / 2)), capsys)
-    # a wrong formula (d instead of d**2)
-    assert failed(check.unit_identity(c, d, c - (1 - d / 2)), capsys)
-    assert blank(check.unit_identity(c, d, ...), capsys)
+def raw_measures(r: dict):
+    """The seed's distance and cosine to every token, without the NaN at the seed."""
+    matrix = check._embeddings(MODEL)
+    seed = matrix[r["seed_id"]]
+    norms = np.linalg.norm(matrix, axis=1)
+    return np.linalg.norm(matrix - seed, axis=1), matrix @ seed / norms / norms[r["seed_id"]]
 
 
-def test_general_identity(capsys):
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    y = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    d2 = np.sum((x - y) ** 2, axis=1)
-    right = np.sum(x**2, axis=1) + np.sum(y**2, axis=1) - d2
-    good = 2 * np.sum(x * y, axis=1) - right
-    assert passed(check.general_identity(x, y, good), capsys)
-    # forgot the factor 2
-    assert failed(check.general_identity(x, y, np.sum(x * y, axis=1) - right), capsys)
-    assert blank(check.general_identity(x, y, ...), capsys)
+def with_seed(r: dict, key: str) -> list[int]:
+    return [r["seed_id"], *r[key][:-1].tolist()]
 
 
-def test_identity_precision(capsys):
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    y = rng.standard_normal((N_SIMS, N_DIMS), dtype=np.float32)
-    size = np.sum(x**2, axis=1) + np.sum(y**2, axis=1)
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "simulation": [
+        ("distances", case("distances", 1, lambda d, r: d[CASES[0]]), "scale the second vector"),
+        ("distances", case("distances", 2, lambda d, r: d[CASES[0]]), "divide both vectors"),
+        ("distances", case("distances", 0, lambda d, r: 2 * d[CASES[0]]), "np.linalg.norm(a - b)"),
+        ("distances", case("distances", 0, lambda d, r: 0 * d[CASES[0]]), "still all zero"),
+        ("distances", lambda r: dict(list(r["distances"].items())[:2]), "expected the keys"),
+        ("cosines", case("cosines", 0, lambda c, r: np.sum(X * Y, axis=1)), "dot products"),
+        ("cosines", case("cosines", 1, lambda c, r: c[CASES[1]] + 0.1), "divide a @ b by both"),
+    ],
+    "identity_curve": [
+        ("cos_grid", lambda r: r["cos_grid"][::-1], "should rise from the smallest"),
+        (
+            "cos_grid",
+            lambda r: np.linspace(-1, 1, 100),  # the range of any cosine, not the observed one
+            "span the cosines of the unit-length case",
+        ),
+        ("dist_curve", lambda r: 2 - 2 * r["cos_grid"], "these are squared distances"),
+        ("dist_curve", lambda r: np.sqrt(2 - r["cos_grid"]), "d = sqrt(2 - 2 * cos)"),
+    ],
+    "unit_identity": [
+        ("unit_cos", lambda r: r["unit_cos"] + 0.01, "the cosines of the third"),
+        ("unit_dist", lambda r: r["distances"][CASES[0]], "unit vectors are at most 2 apart"),
+        ("unit_dist", lambda r: r["unit_dist"] * 0.99, "the distances of the third"),
+        (
+            "unit_errors",
+            lambda r: r["cosines"][CASES[0]] - (1 - r["distances"][CASES[0]] ** 2 / 2),
+            "far above rounding size",
+        ),
+        ("unit_errors", lambda r: r["unit_errors"] + 1e-4, "cos - (1 - d**2 / 2)"),
+    ],
+    "general_identity": [
+        ("general_errors", lambda r: terms(X_NEW, Y_NEW, squared=False), "d**2 is the squared"),
+        ("term_size", lambda r: np.sum(X_NEW**2, axis=1), "x'x + y'y for each simulation"),
+        ("errors64", lambda r: terms(X_NEW, Y_NEW), "cast the vectors with .astype(np.float64)"),
+        ("errors64", lambda r: r["errors64"] + 1e-3, "every term from the float64 copies"),
+    ],
+    "seed_measures": [
+        ("seed_id", lambda r: CLS, "a special token's id ([CLS]"),
+        ("seed_id", lambda r: r["seed_id"] + 1, f"the seed word's own id: {check.ONE_ID}"),
+        ("seed_distances", lambda r: raw_measures(r)[0], "set the seed's own distance"),
+        ("seed_distances", lambda r: 2 * r["seed_distances"], "the distances are off"),
+        ("seed_cosines", lambda r: raw_measures(r)[1], "and cosine to np.nan"),
+        ("seed_cosines", lambda r: r["seed_cosines"] / 2, "the cosines are off"),
+        ("distance_cosine_r", lambda r: float("nan"), "leave out the seed's NaN"),
+        ("distance_cosine_r", lambda r: -r["distance_cosine_r"], "over all tokens but the seed"),
+    ],
+    "min_max": [
+        ("min_max", lambda r: lambda v: (v - v.min()) / (v.max() - v.min()), "np.nanmin"),
+        ("min_max", lambda r: lambda v: v / np.nanmax(v), "the smallest value should become 0"),
+        ("min_max", lambda r: lambda v: None, "min_max(...) returned None"),
+    ],
+    "token_groups": [
+        ("token_norms", lambda r: r["token_norms"] ** 2, "the length of each row"),
+        ("groups", lambda r: [GROUP_NAMES[2]] * len(r["groups"]), "each token's group by its"),
+        ("groups", lambda r: ["words"] * len(r["groups"]), "use the names in group_names"),
+        ("groups", lambda r: [], "expected 30522 strings, got an empty list"),
+    ],
+    "top_neighbours": [
+        ("seed_id", lambda r: CLS, "a special token's id ([CLS]"),
+        ("top_by_distance", lambda r: np.argsort(r["seed_distances"])[-K - 1 : -1], "not the top"),
+        ("top_by_distance", lambda r: with_seed(r, "top_by_distance"), "the seed itself is in"),
+        ("top_by_distance", lambda r: [r["top_by_distance"][0]] * K, "repeats an id"),
+        ("top_by_distance", lambda r: r["top_by_distance"][:5], f"expected {K} integers"),
+        ("top_by_cosine", lambda r: np.argsort(r["seed_cosines"])[::-1][:K], "the seed itself"),
+        ("shared", lambda r: set(), "a set intersection"),
+    ],
+    "normalised_rankings": [
+        ("seed_id", lambda r: CLS, "a special token's id ([CLS]"),
+        ("unit_norms", lambda r: np.linalg.norm(check._embeddings(MODEL), axis=1), "not unit len"),
+        ("unit_norms", lambda r: r["unit_norms"] * (1 + 5e-6), "norm of every row of the normal"),
+        ("unit_distances", lambda r: check._seed(*PART3, K)["seed_distances"].value, "of Part 3"),
+        ("unit_distances", lambda r: r["unit_distances"] * 1.1, "original row's direction"),
+        ("unit_cosines", lambda r: r["unit_cosines"] / 2, "the cosines on the normalised rows"),
+        (
+            "unit_by_distance",
+            lambda r: check._top(*check._measures(check._embeddings(MODEL), r["seed_id"]), K)[0],
+            "the distance list is not the top 10",
+        ),
+        ("unit_by_cosine", lambda r: r["unit_by_cosine"][::-1], "identical, id for id"),
+    ],
+}
 
-    def errors(a, b):
-        d2 = np.sum((a - b) ** 2, axis=1)
-        return 2 * np.sum(a * b, axis=1) - (np.sum(a**2, axis=1) + np.sum(b**2, axis=1) - d2)
-
-    good = errors(x.astype(np.float64), y.astype(np.float64))
-    assert passed(check.identity_precision(x, y, size, good), capsys)
-    # computed in float32 (no cast): wrong dtype
-    assert not check.identity_precision(x, y, size, errors(x, y))
-    assert "FAIL identity_precision: errors64 is float32" in capsys.readouterr().out
-    # float32 errors cast afterwards: float64 dtype but float32-sized errors
-    assert not check.identity_precision(x, y, size, errors(x, y).astype(np.float64))
-    assert "FAIL identity_precision: the float64 errors reach" in capsys.readouterr().out
-    # the size of the terms without y'y
-    assert not check.identity_precision(x, y, np.sum(x**2, axis=1), good)
-    assert "FAIL identity_precision: term_size should be x'x + y'y" in capsys.readouterr().out
-    assert blank(check.identity_precision(x, y, size, ...), capsys)
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 
 
-# ------------------------------------------------------------------ seed word
-
-
-def test_seed_measures(embeddings, capsys):
-    dist, cos = measures(embeddings, SEED_ID)
-    assert passed(check.seed_measures(embeddings, SEED_ID, dist, cos), capsys)
-    # self-match kept
-    dist_self, cos_self = dist.copy(), cos.copy()
-    dist_self[SEED_ID], cos_self[SEED_ID] = 0.0, 1.0
-    assert failed(check.seed_measures(embeddings, SEED_ID, dist_self, cos_self), capsys)
-    # cosine without the norms (plain dot products)
-    dots = embeddings @ embeddings[SEED_ID]
-    dots[SEED_ID] = np.nan
-    assert failed(check.seed_measures(embeddings, SEED_ID, dist, dots), capsys)
-    assert blank(check.seed_measures(embeddings, SEED_ID, ..., cos), capsys)
-
-
-def test_seed_measures_correlation(embeddings, capsys):
-    dist, cos = measures(embeddings, SEED_ID)
-    keep = ~np.isnan(dist)
-    r = np.corrcoef(dist[keep], cos[keep])[0, 1]
-    assert passed(check.seed_measures(embeddings, SEED_ID, dist, cos, r), capsys)
-    assert not check.seed_measures(embeddings, SEED_ID, dist, cos, np.nan)
-    assert "FAIL seed_measures: the correlation is NaN" in capsys.readouterr().out
-    assert not check.seed_measures(embeddings, SEED_ID, dist, cos, -r)
-    assert "FAIL seed_measures: the correlation of distance and cosine" in capsys.readouterr().out
-    assert blank(check.seed_measures(embeddings, SEED_ID, dist, cos, ...), capsys)
-
-
-def test_min_max(capsys):
-    def solution(values):
-        low, high = np.nanmin(values), np.nanmax(values)
-        return (values - low) / (high - low)
-
-    assert passed(check.min_max(solution), capsys)
-
-    def plain_min(values):  # np.min gives NaN for arrays with NaN
-        return (values - values.min()) / (values.max() - values.min())
-
-    assert not check.min_max(plain_min)
-    assert "FAIL min_max: NaN should stay NaN, and only NaN" in capsys.readouterr().out
-
-    def by_max(values):
-        return values / np.nanmax(values)
-
-    assert not check.min_max(by_max)
-    assert "FAIL min_max: the smallest value should become 0" in capsys.readouterr().out
-
-    def stub(values): ...
-
-    assert not check.min_max(stub)
-    assert "FAIL min_max: min_max returns None" in capsys.readouterr().out
-    assert blank(check.min_max(...), capsys)
-
-
-NAMES = ["[special]/[unused] or one character", "## + one character", "words and word pieces"]
-
-
-def test_token_groups(embeddings, capsys):
-    tokens = (["[PAD]", "[unused0]", "a", "!", "##s", "##ing", "beauty", "the"] * 50)[:400]
-    want = ([NAMES[0]] * 4 + [NAMES[1]] + [NAMES[2]] * 3) * 50
-    norms = np.linalg.norm(embeddings, axis=1)
-    assert passed(check.token_groups(embeddings, tokens, NAMES, norms, want), capsys)
-    # '##ing' is a word piece, not a single continuation character
-    wrong = list(want)
-    wrong[5] = NAMES[1]
-    assert not check.token_groups(embeddings, tokens, NAMES, norms, wrong)
-    assert "FAIL token_groups: the token '##ing' belongs to 'words and word pieces'" in (
-        capsys.readouterr().out
+def test_a_seed_word_that_is_not_one_token_is_named(capsys):
+    check.seed_measures(
+        MODEL,
+        "kumquatberry",
+        seed_id=0,
+        seed_distances=[0],
+        seed_cosines=[0],
+        distance_cosine_r=0.0,
     )
-    assert not check.token_groups(embeddings, tokens, NAMES, norms, ["special"] * 400)
-    assert "FAIL token_groups: use the names in group_names" in capsys.readouterr().out
-    assert not check.token_groups(embeddings, tokens, NAMES, norms, [])
-    assert "FAIL token_groups: the list of groups is still empty" in capsys.readouterr().out
-    col_norms = np.linalg.norm(embeddings, axis=0)
-    assert not check.token_groups(embeddings, tokens, NAMES, col_norms, want)
-    assert "FAIL token_groups: one norm per token" in capsys.readouterr().out
-    assert blank(check.token_groups(embeddings, tokens, NAMES, ..., []), capsys)
+    assert "FAIL seed_measures: choose another seed word:" in capsys.readouterr().out
 
 
-def test_top_neighbours(embeddings, capsys):
-    dist, cos = measures(embeddings, SEED_ID)
-    by_d, by_c = top(dist, cos, K)
-    assert passed(check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K), capsys)
-    # the classic NaN trap: reversing an ascending argsort puts the seed (NaN) first
-    trap = np.argsort(cos)[::-1][:K]
-    assert SEED_ID in trap
-    assert failed(check.top_neighbours(embeddings, SEED_ID, by_d, trap, K), capsys)
-    # largest distances instead of smallest
-    assert failed(
-        check.top_neighbours(embeddings, SEED_ID, np.argsort(-np.nan_to_num(dist))[:K], by_c, K),
-        capsys,
+def test_the_cls_seed_of_issue_11_fails_parts_3_to_5(capsys):
+    """A learner who took tokenizer.encode(seed_word)[0], with every value computed from it."""
+    matrix = check._embeddings(MODEL)
+    dist, cos = check._measures(matrix, CLS)
+    by_d, by_c = check._top(dist, cos, K)
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit_d, unit_c = check._measures(unit, CLS)
+    r = float(np.corrcoef(dist[~np.isnan(dist)], cos[~np.isnan(cos)])[0, 1])
+    check.seed_measures(
+        *PART3, seed_id=CLS, seed_distances=dist, seed_cosines=cos, distance_cosine_r=r
     )
-    assert blank(check.top_neighbours(embeddings, SEED_ID, ..., by_c, K), capsys)
     shared = set(by_d.tolist()) & set(by_c.tolist())
-    assert passed(check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, shared), capsys)
-    union = set(by_d.tolist()) | set(by_c.tolist())
-    assert not check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, union)
-    assert "FAIL top_neighbours: shared should hold the ids that are in both lists" in (
-        capsys.readouterr().out
+    check.top_neighbours(
+        *PART3, K, seed_id=CLS, top_by_distance=by_d, top_by_cosine=by_c, shared=shared
     )
-    assert blank(check.top_neighbours(embeddings, SEED_ID, by_d, by_c, K, ...), capsys)
-
-
-def test_normalised_rankings(embeddings, capsys):
-    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
-    by_d, by_c = top(*measures(unit, SEED_ID), K)
-    assert np.array_equal(by_d, by_c)
-    assert passed(check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K), capsys)
-    # normalised over the wrong axis (columns)
-    wrong_unit = embeddings / np.linalg.norm(embeddings, axis=0, keepdims=True)
-    assert failed(check.normalised_rankings(embeddings, SEED_ID, wrong_unit, by_d, by_c, K), capsys)
-    # rankings taken from the raw matrix: the distance list differs
-    raw_d, raw_c = top(*measures(embeddings, SEED_ID), K)
-    assert not np.array_equal(raw_d, raw_c)
-    assert failed(check.normalised_rankings(embeddings, SEED_ID, unit, raw_d, raw_c, K), capsys)
-    assert blank(check.normalised_rankings(embeddings, SEED_ID, unit, ..., by_c, K), capsys)
-    norms = np.linalg.norm(unit, axis=1)
-    assert passed(
-        check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, norms), capsys
+    unit_by_d, _ = check._top(unit_d, unit_c, K)
+    check.normalised_rankings(
+        *PART3,
+        K,
+        seed_id=CLS,
+        unit_norms=np.linalg.norm(unit, axis=1),
+        unit_distances=unit_d,
+        unit_cosines=unit_c,
+        unit_by_distance=unit_by_d,
+        unit_by_cosine=unit_by_d,
     )
-    raw_norms = np.linalg.norm(embeddings, axis=1)
-    assert not check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, raw_norms)
-    assert "FAIL normalised_rankings: unit_norms should be the norm" in capsys.readouterr().out
-    assert blank(check.normalised_rankings(embeddings, SEED_ID, unit, by_d, by_c, K, ...), capsys)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ["seed_measures", "top_neighbours", "normalised_rankings"]):
+        assert line.startswith(f"FAIL {name}: seed_id: that is a special token's id ([CLS]"), line
