@@ -254,7 +254,9 @@ def test_hf_hub_offline_loads_cached_models_and_standins_for_the_rest(tmp_path):
 def test_a_hub_that_fails_after_the_probe_falls_back_in_one_line_within_bounded_time(tmp_path):
     code = """
         import time
+        import transformers  # imported before the clock starts: only the network is timed
         from ml4llm import models
+        transformers.GPT2LMHeadModel, transformers.AutoTokenizer
         started = time.monotonic()
         model = models.load_model("gpt2", device="cpu")
         print("model", round(time.monotonic() - started))
@@ -282,7 +284,7 @@ def test_a_hub_that_fails_after_the_probe_falls_back_in_one_line_within_bounded_
     assert int(lines[2].split()[1]) < 15  # one retry, bounded timeouts
     assert lines[3].startswith("gpt2 tokenizer -> offline copy")  # no second try of the Hub
     assert int(lines[4].split()[1]) < 3
-    assert 1 <= len(config_requests) <= 3  # one look-up, tried twice at most, and one more look
+    assert 1 <= len(config_requests) <= 4  # at most two look-ups, each tried twice at most
 
 
 def test_one_unreachable_gutenberg_ends_the_book_loop_at_once(auto, capsys):
