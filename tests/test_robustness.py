@@ -482,3 +482,29 @@ def test_a_left_padded_batch_gives_the_activations_of_the_unpadded_run(model_id)
     _, unpadded = hooks.run_with_cache(model, alone, names="hook_resid_post")
     for name in unpadded:
         torch.testing.assert_close(padded[name][1, -n:], unpadded[name][0], atol=1e-4, rtol=1e-4)
+
+
+def test_a_left_padded_batch_on_a_rotary_llama_gives_the_unpadded_activations():
+    """Rotary q·k depends on relative positions only, so this holds through the mask (and the
+    grouped-query heads) alone; learned positions (GPT-2, GPT-Neo, BERT) need the position ids."""
+    config = transformers.LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        attn_implementation="eager",
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = transformers.LlamaForCausalLM(config).eval()
+    batch = {
+        "input_ids": torch.tensor([[5, 6, 7, 8, 9], [0, 0, 0, 11, 12]]),
+        "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]]),
+    }
+    _, padded = hooks.run_with_cache(model, batch, names=["blocks.1.hook_resid_post"])
+    _, alone = hooks.run_with_cache(
+        model, torch.tensor([[11, 12]]), names=["blocks.1.hook_resid_post"]
+    )
+    torch.testing.assert_close(padded["resid_post", 1][1, -2:], alone["resid_post", 1][0])
