@@ -46,6 +46,8 @@ import json
 import os
 import shutil
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,6 +286,25 @@ def bound_hub_client() -> None:
         defaults = getattr(getattr(_http, function, None), "__kwdefaults__", None)
         if defaults and "max_retries" in defaults:
             defaults["max_retries"] = HUB_CLIENT_RETRIES
+
+
+@contextmanager
+def hub_call() -> Iterator[None]:
+    """Around every call into the Hub client: bounded waits, and its retry warnings kept quiet.
+
+    huggingface_hub logs a line per retry ("Retrying in 1s"); the failure itself still raises
+    and :func:`fall_back` says it in one line.
+    """
+    import logging
+
+    bound_hub_client()
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _hub_cached(model_id: str) -> bool:
@@ -748,7 +769,8 @@ def load_tokenizer(model_id: str, profile: str | None = None) -> PreTrainedToken
     if chosen == "hub":
         kwargs = _hub_kwargs()
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
+            with hub_call():
+                tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
         except OSError as err:
             fall_back(_hub_what(f"the {model_id} tokenizer", kwargs), err, profile, hub=True)
             if model_id not in REGISTRY:
@@ -1033,7 +1055,8 @@ def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
     known = ", ".join(REGISTRY)
     kwargs = _hub_kwargs()
     try:
-        config = transformers.AutoConfig.from_pretrained(model_id, **kwargs)
+        with hub_call():
+            config = transformers.AutoConfig.from_pretrained(model_id, **kwargs)
     except OSError as err:
         raise OSError(
             f"{model_id!r} is not one of the course's models, and it could not be loaded from the "
@@ -1054,9 +1077,10 @@ def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
     }
     if head not in auto:
         raise ValueError(f"Unknown head {head!r}: use one of {', '.join(HEADS)}.")
-    model = auto[head].from_pretrained(
-        model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
-    )
+    with hub_call():
+        model = auto[head].from_pretrained(
+            model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
+        )
     print(
         f"{model_id} -> loaded from the Hub ({type(model).__name__}): not one of the book's "
         "models, so the notebooks' texts and checks were not written for it"
@@ -1113,9 +1137,10 @@ def _from_hub(spec: ModelSpec, head: str, profile: str | None) -> PreTrainedMode
 
     kwargs = _hub_kwargs()
     try:
-        model = _model_class(spec, head).from_pretrained(
-            spec.model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
-        )
+        with hub_call():
+            model = _model_class(spec, head).from_pretrained(
+                spec.model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
+            )
     except OSError as err:
         fall_back(_hub_what(spec.model_id, kwargs), err, profile, hub=True)
         return None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ml4llm.models import bound_hub_client, cache_dir, fall_back, resolve_profile
+from ml4llm.models import cache_dir, fall_back, hub_call, resolve_profile
 
 T = TypeVar("T")
 
@@ -46,9 +46,9 @@ def real_or_offline(
     ``offline`` returns the substitute and its description for :func:`announce`.
     """
     if use_real_source(profile):
-        bound_hub_client()
         try:
-            return fetch()
+            with hub_call():
+                return fetch()
         except Exception as err:  # any failure of the download (network, missing script, ...)
             fall_back(what, err, profile, hub=True)
     result, description = offline()
