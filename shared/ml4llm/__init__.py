@@ -5,7 +5,8 @@ One module per concern:
 - ``ml4llm.models``: the model registry, profiles (hub / offline / auto), loading and device choice;
   offline, SmolLM2 and the BERT encoders are trained, the other stand-ins random (``is_trained``).
 - ``ml4llm.tokens``: tokenizer helpers shared by notebooks (single-token ids, visible spaces).
-- ``ml4llm.hooks``: TransformerLens hook names and hook functions over plain Hugging Face models.
+- ``ml4llm.hooks``: TransformerLens hook names and hook functions over plain Hugging Face models
+  (``run_with_cache``; the context manager ``ml4llm.hooks.hooks``).
 - ``ml4llm.plotting``: ``setup()`` (style, seeds, blank guard) and ``savefig()``.
 - ``ml4llm.blanks``: the guard that makes a cell needing a blank say so in one line.
 - ``ml4llm.data``: the book's data sets with caching and visible offline fallbacks.
@@ -31,8 +32,9 @@ _LAZY = {
     "load_tokenizer": ("ml4llm.models", "load_tokenizer"),
     "is_trained": ("ml4llm.models", "is_trained"),
     "run_with_cache": ("ml4llm.hooks", "run_with_cache"),
-    "hooks": ("ml4llm.hooks", "hooks"),
 }
+# ``ml4llm.hooks`` is the module, always (``from ml4llm import hooks`` gives it whether or not it
+# was imported before); its context manager is ``ml4llm.hooks.hooks``.
 
 
 def __getattr__(name: str) -> Any:

@@ -1000,6 +1000,16 @@ def hooks(model: nn.Module, fwd_hooks: Iterable[tuple[str, HookFn]]) -> Iterator
     points = _points(model)
     valid = list(points)
     rank = {name: index for index, name in enumerate(valid)}
+    if isinstance(fwd_hooks, tuple) and len(fwd_hooks) == 2 and isinstance(fwd_hooks[0], str):
+        raise TypeError(
+            "fwd_hooks is a list of (name, fn) pairs: for one hook write "
+            f"hooks(model, [({fwd_hooks[0]!r}, fn)])."
+        )
+    if not isinstance(fwd_hooks, Iterable) or isinstance(fwd_hooks, str):
+        raise TypeError(
+            f"fwd_hooks is a list of (name, fn) pairs, not {type(fwd_hooks).__name__}: "
+            "e.g. hooks(model, [('blocks.0.hook_resid_post', fn)])."
+        )
     fwd_hooks = list(fwd_hooks)
     for item in fwd_hooks:
         if not (isinstance(item, tuple) and len(item) == 2):
@@ -1037,6 +1047,11 @@ class ActivationCache(Mapping[str, Tensor]):
             if len(key) != 2 or not isinstance(key[1], int):
                 raise KeyError(f"Use cache[name] or cache[short_name, layer], not cache[{key!r}].")
             short, layer = key
+            if not -self.n_layers <= layer < self.n_layers:
+                raise KeyError(
+                    f"Layer {layer} is out of range: this model has {self.n_layers} layers, "
+                    f"0 .. {self.n_layers - 1} (or -1 .. -{self.n_layers} counted from the end)."
+                )
             if layer < 0:
                 layer += self.n_layers
             return act_name(short, layer)
@@ -1079,6 +1094,65 @@ def _model_inputs(model: nn.Module, inputs: Mapping[str, Any] | Tensor) -> dict[
     )
 
 
+def _check_inputs(model: nn.Module, kwargs: dict[str, Any]) -> None:
+    """Clear errors for inputs the model would fail on deep inside its forward pass."""
+    ids, embeds = kwargs.get("input_ids"), kwargs.get("inputs_embeds")
+    for key, value in (("input_ids", ids), ("inputs_embeds", embeds)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"inputs[{key!r}] is a {type(value).__name__}, not a tensor: call the tokenizer "
+                "with return_tensors='pt'."
+            )
+    tokens = ids if ids is not None else embeds
+    if tokens is None:
+        raise ValueError(
+            "inputs hold neither input_ids nor inputs_embeds: pass a tokenizer's output, e.g. "
+            "tokenizer(text, return_tensors='pt'), or a tensor of ids."
+        )
+    n_positions = tokens.shape[-1 if tokens is ids else -2] if tokens.dim() >= 1 else 0
+    if tokens.numel() == 0 or n_positions == 0:
+        raise ValueError(
+            f"The input holds no tokens (shape {list(tokens.shape)}): give at least one, e.g. "
+            "tokenizer('some text', return_tensors='pt'); an empty text has no tokens."
+        )
+    check_length(model, tokens if tokens is ids else tokens[..., 0])
+    if tokens is ids:
+        vocab = model.get_input_embeddings().num_embeddings
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= vocab:
+            bad = low if low < 0 else high
+            origin = getattr(model, "_ml4llm_origin", None)
+            model_id = getattr(origin, "model_id", None) or model.config.name_or_path
+            raise ValueError(
+                f"Token id {bad} is outside this model's vocabulary (ids 0 .. {vocab - 1}): the ids "
+                f"were probably made by another model's tokenizer. Encode the text with this "
+                f"model's tokenizer, ml4llm.models.load_tokenizer({model_id!r})."
+            )
+
+
+# Families whose positions come from position_ids (RoBERTa derives them from the padding itself).
+_POSITION_IDS = ("gpt2", "gpt_neo", "bert", "llama", "qwen2", "mistral", "gpt_neox")
+
+
+def _positions_for_left_padding(model: nn.Module, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Add position ids counted from the attention mask when a row is padded on the left.
+
+    Without them a left-padded sequence gets other positions (and activations) than the same
+    sequence unpadded; with them its real tokens get the same.
+    """
+    mask = kwargs.get("attention_mask")
+    if not isinstance(mask, Tensor) or mask.dim() != 2 or "position_ids" in kwargs:
+        return kwargs
+    mask = mask.long()
+    left_padded = bool(((mask[:, 1:] - mask[:, :-1]) > 0).any())  # a 0 followed by a 1
+    if not left_padded:
+        return kwargs
+    if model.config.model_type not in _POSITION_IDS:
+        return kwargs
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    return {**kwargs, "position_ids": positions}
+
+
 def run_with_cache(
     model: nn.Module,
     inputs: Mapping[str, Any] | Tensor,
@@ -1092,6 +1166,11 @@ def run_with_cache(
     names, a predicate ``name -> bool``, or a string: an exact name, else every name that contains
     it (``"hook_pattern"``, ``"blocks.3."``). Returns the model's usual output and an
     :class:`ActivationCache` of detached CPU copies.
+
+    Inputs are checked first: an empty input, ids outside the model's vocabulary (another
+    tokenizer's) and inputs longer than the context raise a ValueError that says what to do. A
+    batch padded on the left gets position ids counted from its attention mask, so its real
+    tokens get the same activations as without padding.
     """
     valid = hook_names(model)
     selected = _select(model, names, valid)
@@ -1101,8 +1180,8 @@ def run_with_cache(
         store[hook.name] = activation.detach().to("cpu", copy=True)
 
     kwargs = _model_inputs(model, inputs)
-    if "input_ids" in kwargs:
-        check_length(model, kwargs["input_ids"])
+    _check_inputs(model, kwargs)
+    kwargs = _positions_for_left_padding(model, kwargs)
     with torch.no_grad(), hooks(model, [(name, save) for name in selected]):
         output = model(**kwargs)
     n_layers = sum(name.endswith(".hook_resid_pre") for name in valid)

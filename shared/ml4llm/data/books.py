@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tqdm.auto import tqdm
 
 from ml4llm.data._common import fall_back, use_real_source
-from ml4llm.models import cache_dir, package_path
+from ml4llm.models import NETWORK_TIMEOUT, cache_dir, package_path
 
 GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
 
@@ -68,7 +68,7 @@ def offline_book(gutenberg_id: int) -> Book:
     return Book(gutenberg_id, play, normalise(path.read_bytes()), "shakespeare (offline)")
 
 
-def _download(gutenberg_id: int, timeout: float = 20.0) -> bytes:
+def _download(gutenberg_id: int, timeout: float = NETWORK_TIMEOUT) -> bytes:
     """The raw bytes of a Gutenberg book, from the course cache or downloaded once into it."""
     path = cache_dir() / "gutenberg" / f"pg{gutenberg_id}.txt"
     if path.exists():
@@ -95,10 +95,15 @@ def load_books(ids: list[int] | None = None, profile: str | None = None) -> list
         )
     books: list[Book] = []
     if use_real_source(profile):
+        # The first failure ends the loop: one unreachable Gutenberg costs one timeout, and the
+        # progress bar is taken off the screen before the fallback line.
+        bar = tqdm(ids, desc="Gutenberg books")
         try:
-            for gid in tqdm(ids, desc="Gutenberg books"):
+            for gid in bar:
                 books.append(Book(gid, TEN_BOOKS[gid][0], normalise(_download(gid)), "gutenberg"))
         except (urllib.error.URLError, OSError) as err:
+            bar.leave = False
+            bar.close()
             fall_back("the Gutenberg books", err, profile)
             books = []
     if not books:

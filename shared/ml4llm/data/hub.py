@@ -5,8 +5,9 @@ scripts (should one of them still ship a script, the Hub's Parquet export is rea
 Downloaded splits are cached by ``datasets`` (``~/.cache/huggingface/datasets``) and show its
 progress bars; the two streamed corpora (Wikipedia, C4) stop as soon as the caller has what it
 asked for, show a progress bar of their own, and are cached in the course cache
-(``<cache>/datasets``). Downloads use the Hub's timeouts (``HF_HUB_DOWNLOAD_TIMEOUT``, 10 s per
-request by default); under ``auto`` nothing is tried unless the Hub answers within 2 s.
+(``<cache>/datasets``). Downloads use the Hub client's bounded waits
+(:func:`ml4llm.models.bound_hub_client`: 5 s per metadata request, 10 s per download request,
+one retry); under ``auto`` nothing is tried unless the Hub answered a real HTTPS request.
 
 Every function returns the same schema in both profiles; the offline substitutes are those of
 the curriculum, each announced in one printed line (see the README's data section).

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ml4llm.data import _shakespeare
 from ml4llm.data._common import announce, fall_back, use_real_source
-from ml4llm.models import cache_dir
+from ml4llm.models import NETWORK_TIMEOUT, cache_dir
 
 WIKIPEDIA_API = "https://en.wikipedia.org/w/api.php"
 USER_AGENT = "ml4llm-course/0.1 (https://github.com/ml4llm/ml4llm)"
@@ -48,7 +48,7 @@ def _api_url(title: str) -> str:
     return f"{WIKIPEDIA_API}?{urllib.parse.urlencode(query)}"
 
 
-def _fetch_extract(title: str, timeout: float = 20.0) -> str:
+def _fetch_extract(title: str, timeout: float = NETWORK_TIMEOUT) -> str:
     request = urllib.request.Request(_api_url(title), headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
         reply = json.loads(response.read().decode("utf-8"))
