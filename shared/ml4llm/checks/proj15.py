@@ -100,7 +100,8 @@ def _reference(model_id: str, quartet: Sequence[str]) -> dict[str, Any]:
     rank, rank_without = [int(np.flatnonzero(o == ids[3])[0]) + 1 for o in (order, without)]
     outside = "cosines lie in [-1, 1]: normalise the rows and the analogy vector"
     return {
-        "quartet_df": Expect(
+        "quartet_df": frame,
+        "quartet_columns": Expect(
             frame,
             columns={w: (f"the column {w!r} is not that word's embedding: {space}",
                          [(bare_frame[w], f"{w!r}: {space}")]) for w in quartet},
@@ -208,8 +209,16 @@ def string_vs_list(book_model_id, *, king_ids, king_ids_special, pre_split) -> s
 
 
 @check(reference=_reference)
-def quartet_frame(model_id, quartet, *, quartet_df, quartet_summary) -> str:
+def quartet_frame(model_id, quartet, *, quartet_df, quartet_summary, ref) -> str:
     """A DataFrame of shape (hidden size, 4): one column per word; and its describe()."""
+    shape = ref["quartet_df"].shape
+    require(
+        getattr(quartet_df, "shape", None) != shape[::-1],
+        f"quartet_df: expected shape {shape}: rows = dimensions, columns = words (transpose the "
+        "rows you took from the matrix)",
+    )
+    ref_columns = _reference(model_id, quartet)["quartet_columns"]
+    common.require_expected(quartet_df, ref_columns, "quartet_df")
     return f"shape {tuple(quartet_df.shape)}, one embedding per column, and its summary"
 
 
