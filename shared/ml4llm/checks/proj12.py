@@ -67,12 +67,13 @@ def _tokens(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
     bert, gpt2 = _tokenizer(bert_id), _tokenizer(gpt2_id)
     bare = [encode(gpt2, w) for w in words]
     bare_counts, space_counts = [len(i) for i in bare], [len(encode(gpt2, " " + w)) for w in words]
+    ids = {m: _ids(m, words) for m in (bert_id, gpt2_id)}
     no_space = "that is the id without the leading space: GPT-2 needs ' ' + word"
     joined = (lambda v: v.ndim == 0, "give a list of decoded pieces per word, not one string")
     return {
-        "bert_ids": Expect(_ids(bert_id, words), "BERT's id of each bare word, in order"),
+        "bert_ids": Expect(ids[bert_id], "BERT's id of each bare word, in order"),
         "gpt2_ids": Expect(
-            _ids(gpt2_id, words),
+            ids[gpt2_id],
             "GPT-2's id of each word with a leading space, in order",
             traps=[([i[0] for i in bare], no_space)],
         ),
@@ -102,13 +103,12 @@ def _raw(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
     n = min(bert.shape[1], gpt2.shape[1])
     cosines = [common.cosines(np.stack([a[:n], b[:n]]))[0, 1] for a, b in zip(bert, gpt2)]
     cut = f"both arrays need the {n} shared dimensions: slice each vector with [:n_shared]"
+    centre = "these are cosines: Pearson r centres each vector first (stats.pearsonr)"
     return {
         "per_word_r": Expect(
             [common.pearson(a[:n], b[:n]) for a, b in zip(bert, gpt2)],
             "the values differ from Pearson r of word i's two vectors over the shared dimensions",
-            traps=[
-                (cosines, "these are cosines: Pearson r centres each vector first (stats.pearsonr)")
-            ],
+            traps=[(cosines, centre)],
         ),
         "example_bert": Expect(
             bert[0, :n],
@@ -126,14 +126,12 @@ def _raw(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
 def _rsa_values(words: Sequence[str], bert_id: str, gpt2_id: str) -> dict[str, Any]:
     """Part 3: the upper triangle and both RSAs of the two models."""
     a, b = _cosines(bert_id, words), _cosines(gpt2_id, words)
-    ua, ub = common.upper(a), common.upper(b)
-    with_diagonal = a[np.triu_indices(len(words))]
-    pearson = common.pearson(ua, ub)
+    ua, ub, pearson = common.upper(a), common.upper(b), _rsa(a, b)
     return {
         "bert_upper": Expect(
             ua,
             "the values or their order differ from matrix[np.triu_indices(n, k=1)]",
-            traps=[(with_diagonal, "the diagonal is included: use k=1")],
+            traps=[(a[np.triu_indices(len(words))], "the diagonal is included: use k=1")],
         ),
         "rsa_function": _rsa,
         "rsa_pearson": Expect(
@@ -161,9 +159,8 @@ def _null(words: Sequence[str], bert_id: str, gpt2_id: str, n_permutations: int)
 def _same_category(word_categories: Sequence[str]) -> dict[str, Any]:
     labels = np.array(list(word_categories))
     same = labels[:, None] == labels[None, :]
-    flags = common.upper(same)
+    flags, lower = common.upper(same), same[np.tril_indices(len(labels), k=-1)]
     count = f"{int(flags.sum())} pairs join two words of the same category"
-    lower = same[np.tril_indices(len(labels), k=-1)]
     traps = [(lower, ORDER), (lambda v: v.sum() != flags.sum(), count)]
     return {"same_category": Expect(flags, ORDER, traps=traps)}
 
@@ -173,30 +170,27 @@ def _models(words: Sequence[str], word_categories: Sequence[str], model_ids: Seq
     cosines = {m: _cosines(m, words) for m in model_ids}
     matrix = np.array([[_rsa(cosines[a], cosines[b]) for b in model_ids] for a in model_ids])
     labels = np.array(list(word_categories))
-    same = labels[:, None] == labels[None, :]
-    off = ~np.eye(len(labels), dtype=bool)
+    same, off = labels[:, None] == labels[None, :], ~np.eye(len(labels), dtype=bool)
     pairs = []
     for i, a in enumerate(model_ids):
         for j, b in enumerate(model_ids[i + 1 :], start=i + 1):
-            within = get_spec(a).family == get_spec(b).family
-            kind = "within family" if within else "across families"
+            kind = (
+                "within family" if get_spec(a).family == get_spec(b).family else "across families"
+            )
             pairs.append((a, b, kind, bool(np.array_equal(cosines[a], cosines[b])), matrix[i, j]))
     ones = (
         lambda m: np.allclose(m, 1),
         "every entry is still 1: fill in the loop over pairs of models",
     )
     symmetric = (lambda m: not common.is_symmetric(m), "the RSA matrix is not symmetric")
-    diagonal = (
-        lambda m: not common.has_unit_diagonal(m),
-        "the diagonal should be 1 (each model with itself)",
-    )
+    diagonal = "the diagonal should be 1 (each model with itself)"
     with_diagonal = {m: c[same].mean() - c[~same].mean() for m, c in cosines.items()}
     diagonal_in = "the within-category mean includes the diagonal's 1s: leave it out"
     return {
         "rsa_matrix": Expect(
             matrix,
             "entry (i, j) should be the RSA of models i and j",
-            traps=[ones, symmetric, diagonal],
+            traps=[ones, symmetric, (lambda m: not common.has_unit_diagonal(m), diagonal)],
         ),
         "scores": Expect(
             {m: c[same & off].mean() - c[~same].mean() for m, c in cosines.items()},
@@ -243,11 +237,11 @@ def example_pair(words, bert_id, gpt2_id, *, example_bert, example_gpt2) -> str:
     return f"{len(example_bert)} points, dimension k of one model against dimension k of the other"
 
 
-def _cosine(words: Sequence[str], model_id: str) -> dict[str, Any]:
-    return {"matrix": common.cosine_expect(_vectors(model_id, tuple(words)))}
-
-
-@check(reference=_cosine)
+@check(
+    reference=lambda words, model_id: {
+        "matrix": common.cosine_expect(_vectors(model_id, tuple(words)))
+    }
+)
 def cosine_matrix(words, model_id, *, matrix) -> str:
     """The model's word x word cosine matrix (the hints every cosine-matrix check shares)."""
     return f"{model_id}: {len(words)} x {len(words)}, symmetric, unit diagonal"
@@ -277,35 +271,28 @@ def permutation_test(words, bert_id, gpt2_id, n_permutations, *, null_rsa, order
         len(np.unique(orders, axis=0)) > 1,
         "orders: every shuffle has the same order: draw a new permutation in every iteration",
     )
-    null = np.array([_rsa(a, b[o][:, o]) for o in orders])
-    rows_only = (
-        lambda v: common.same(v, np.array([_rsa(a, b[o]) for o in orders])),
-        "only the rows are shuffled: reorder rows and columns together, matrix[order][:, order]",
-    )
-    observed = _rsa(a, b)
-    common.require_values(
-        null_rsa,
+    null, observed = np.array([_rsa(a, b[o][:, o]) for o in orders]), _rsa(a, b)
+    rows_only = np.array([_rsa(a, b[o]) for o in orders])
+    null_expect = Expect(
         null,
-        name="null_rsa",
-        hint="null_rsa[k] should be the RSA of bert_cosines and gpt2_cosines shuffled by orders[k]",
+        "null_rsa[k] should be the RSA of bert_cosines and gpt2_cosines shuffled by orders[k]",
         traps=[
-            (
-                lambda v: np.allclose(v, observed),
-                "the null values equal the observed RSA: shuffle the word order of one matrix",
-            ),
+            (lambda v: np.allclose(v, observed), "the null values equal the observed RSA: shuffle "
+             "the word order of one matrix"),
             (lambda v: np.any(np.abs(v) > 1 + 1e-6), "every RSA is a correlation, in [-1, 1]"),
-            rows_only,
+            (rows_only, "only the rows are shuffled: reorder rows and columns together, "
+             "matrix[order][:, order]"),
         ],
-    )
+    )  # fmt: skip
+    common.require_expected(null_rsa, null_expect, "null_rsa")
     count = int(np.sum(null >= observed))
-    common.require_values(
-        p_value,
+    p_expect = Expect(
         (count + 1) / (n_permutations + 1),
-        name="p_value",
-        hint=f"p should be the share of shuffles with RSA >= the observed one: {P_HOW}",
+        f"p should be the share of shuffles with RSA >= the observed one: {P_HOW}",
         atol=1e-9,
         traps=[(count / n_permutations, f"count the observed order as a shuffle: {P_HOW}")],
     )
+    common.require_expected(p_value, p_expect, "p_value")
     return (
         f"{n_permutations} shuffles, {count} at or above the observed RSA, p = {float(p_value):.4f}"
     )
