@@ -17,11 +17,21 @@ from ml4llm.checks import Expect, check
 from ml4llm.tokens import encode, visible
 
 UNITS = "[characters, words, GPT-2 tokens]"
-MEAN = "one value per unit (3): average each row over the books with .mean(axis=1)"
-
-
-def _one_per_unit(v: np.ndarray) -> bool:
-    return v.shape != (3,)
+PER_UNIT = (
+    lambda v: v.shape != (3,),
+    "one value per unit (3): average each row over the books with .mean(axis=1)",
+)
+BYTES = "these are UTF-8 bytes: count the characters with len(text)"
+SPACES = "split(' ') cuts at spaces only: text.split() cuts at every white space, line breaks too"
+FEWER = "every book should have fewer GPT-2 tokens than characters: count each book's ids"
+LARGER = "some unique count is larger than its total: a unique count comes from a set of the units"
+LOWER = "lowercased words: case counts, so 'Love' and 'love' are two words"
+SHARES = "this is the mean of the per-book shares: divide mean_uniques by mean_totals"
+ABOVE_255 = "ord(c) > 255 leaves out é, ü, ß, « and the rest of 128-255: ASCII ends at 127"
+LISTING = "listing should hold one entry per character in sorted order: [c] for a non-ASCII one"
+INVISIBLE = "spaces and line breaks are invisible: show the ASCII characters as visible(c)"
+DECODED = "decode all its ids at once with clean_up_tokenization_spaces=False"
+SAME = "every decoded book equals its text, so same should be all True: compare decoded == text"
 
 
 @functools.lru_cache(maxsize=4)
@@ -30,10 +40,10 @@ def _counts(texts: tuple[str, ...], tokenizer: Any) -> dict[str, Any]:
     ids = [encode(tokenizer, text) for text in texts]
     words = [text.split() for text in texts]
     totals = np.array([[len(t) for t in texts], [len(w) for w in words], [len(i) for i in ids]])
-    uniques = np.array(
-        [[len(set(t)) for t in texts], [len(set(w)) for w in words], [len(set(i)) for i in ids]]
-    )
-    return {"ids": ids, "totals": totals, "uniques": uniques}
+    uniques = np.array([[len(set(x)) for x in unit] for unit in (texts, words, ids)])
+    lowered = uniques.copy()
+    lowered[1] = [len(set(t.lower().split())) for t in texts]
+    return {"ids": ids, "totals": totals, "uniques": uniques, "lowered": lowered}
 
 
 def _characters(texts: Sequence[str]) -> dict[str, Any]:
@@ -41,54 +51,36 @@ def _characters(texts: Sequence[str]) -> dict[str, Any]:
     n_unique = [len(set(text)) for text in texts]
     best = int(np.argmax(n_unique))
     chars = sorted(set(texts[best]))
-    non_ascii = [c for c in chars if ord(c) > 127]
-    above_255 = [c for c in chars if ord(c) > 255]
+    n_books, n_most = len(texts), max(n_unique)
+
+    def marked(limit: int) -> list[str]:
+        return [f"[{c}]" if ord(c) > limit else visible(c) for c in chars]
+
     return {
         "outlier": Expect(
             best,
-            f"take the argmax of the unique character counts: book {best} has {max(n_unique)} "
-            "distinct characters",
-            traps=[
-                (
-                    lambda v: not 0 <= v < len(texts),
-                    f"the index should be between 0 and {len(texts) - 1}",
-                )
-            ],
+            f"take the argmax of the unique character counts: book {best} has {n_most}",
+            traps=[(lambda v: not 0 <= v < n_books, f"the index lies in 0..{n_books - 1}")],
         ),
         "outlier_chars": Expect(
             chars,
             "list the book's distinct characters sorted: sorted(set(text))",
-            traps=[
-                (
-                    lambda v: sorted(v.tolist()) == chars,
-                    "the characters are not sorted: sorted(...)",
-                )
-            ],
+            traps=[(lambda v: sorted(v.tolist()) == chars, "the characters are not sorted")],
         ),
         "non_ascii": Expect(
-            non_ascii,
-            f"expected {len(non_ascii)} non-ASCII characters: those with ord(c) > 127",
+            [c for c in chars if ord(c) > 127],
+            "the non-ASCII characters are those with ord(c) > 127",
             traps=[
-                (
-                    above_255,
-                    "ord(c) > 255 leaves out é, ü, ß, « and the rest of 128-255: ASCII ends at 127",
-                ),
-                (chars, "these are all the characters: keep those with ord(c) > 127"),
+                ([c for c in chars if ord(c) > 255], ABOVE_255),
+                (chars, "keep only ord(c) > 127"),
             ],
         ),
         "listing": Expect(
-            [f"[{c}]" if ord(c) > 127 else visible(c) for c in chars],
-            "listing should hold one entry per character in sorted order: [c] for a non-ASCII "
-            "character, visible(c) for the others",
+            marked(127),
+            f"{LISTING}, visible(c) for the others",
             traps=[
-                (
-                    [f"[{c}]" if ord(c) > 255 else visible(c) for c in chars],
-                    "bracket every character with ord(c) > 127, not only those above 255",
-                ),
-                (
-                    [f"[{c}]" if ord(c) > 127 else c for c in chars],
-                    "spaces and line breaks are invisible: show the ASCII characters as visible(c)",
-                ),
+                (marked(255), ABOVE_255),
+                ([f"[{c}]" if ord(c) > 127 else c for c in chars], INVISIBLE),
             ],
         ),
     }
@@ -100,146 +92,86 @@ def _reference(texts: Sequence[str], tokenizer: Any = None) -> dict[str, Any]:
     labels = [f"book {b}" for b in range(len(texts))]
     ref = _characters(texts) | {
         "decoded_texts": Expect(
-            texts,
-            "the decoded book differs from its text: decode all its ids at once with "
-            "clean_up_tokenization_spaces=False",
-            items=labels,
+            texts, f"the decoded book differs from its text: {DECODED}", items=labels
         ),
-        "same": Expect(
-            [True] * len(texts),
-            "every decoded book equals its text, so same should be all True: compare "
-            "decoded == text for each book",
-        ),
+        "same": Expect([True] * len(texts), SAME),
     }
     if tokenizer is None:
         return ref
     counts = _counts(tuple(texts), tokenizer)
-    (chars, words, tokens), uniques = counts["totals"], counts["uniques"]
-    n_vocab = len(tokenizer)
+    totals, uniques, n_vocab = counts["totals"], counts["uniques"], len(tokenizer)
+    chars, words, tokens = totals
+    means = totals.mean(axis=1), uniques.mean(axis=1)
+    pearson = [float(stats.pearsonr(t, u)[0]) for t, u in zip(totals, uniques)]
+    spearman = [float(stats.spearmanr(t, u)[0]) for t, u in zip(totals, uniques)]
     return ref | {
         "token_ids": Expect(
-            counts["ids"],
-            "encode each whole text once, without special tokens (add_special_tokens=False)",
-            items=labels,
+            counts["ids"], "encode each whole text once, add_special_tokens=False", items=labels
         ),
         "n_characters": Expect(
-            chars,
-            "the characters counts are off: use len(text)",
-            traps=[
-                (
-                    [len(t.encode("utf-8")) for t in texts],
-                    "these are UTF-8 bytes: count the characters with len(text)",
-                )
-            ],
+            chars, "use len(text)", traps=[([len(t.encode("utf-8")) for t in texts], BYTES)]
         ),
         "n_words": Expect(
             words,
-            "the words counts are off: use len(text.split()): words are the pieces between white "
-            "space",
-            traps=[
-                (
-                    [len(t.split(" ")) for t in texts],
-                    "split(' ') cuts at spaces only: text.split() cuts at every white space, "
-                    "line breaks too",
-                )
-            ],
+            "use len(text.split()): words are the pieces between white space",
+            traps=[([len(t.split(" ")) for t in texts], SPACES)],
         ),
         "n_tokens": Expect(
-            tokens,
-            "the GPT-2 tokens counts are off: use len(ids) of each book's token ids",
-            traps=[
-                (
-                    lambda v: np.any(v >= chars),
-                    "every book should have fewer GPT-2 tokens than characters: count each "
-                    "book's ids",
-                )
-            ],
+            tokens, "use len(ids) of each book's ids", traps=[(lambda v: np.any(v >= chars), FEWER)]
         ),
         "chars_per_token": Expect(
             chars / tokens,
-            "chars_per_token is off: divide each book's characters by its GPT-2 tokens",
+            "divide each book's characters by its GPT-2 tokens",
             traps=[(tokens / chars, "this is tokens per character: characters / tokens")],
         ),
         "tokens_per_word": Expect(
             tokens / words,
-            "tokens_per_word is off: divide each book's GPT-2 tokens by its words",
+            "divide each book's GPT-2 tokens by its words",
             traps=[(words / tokens, "this is words per token: tokens / words")],
         ),
         "totals": Expect(
-            counts["totals"],
-            "totals is off: row 0 characters = len(text), row 1 words = len(text.split()), "
-            "row 2 tokens = len(ids)",
+            totals,
+            "row 0 characters = len(text), row 1 words = len(text.split()), row 2 tokens = len(ids)",
             traps=[(uniques, "these are the unique counts: totals count every unit")],
         ),
         "uniques": Expect(
             uniques,
-            "uniques is off: count the set of characters, of words, of ids",
+            "count the set of characters, of words, of ids",
             traps=[
                 (
                     lambda v: np.any(v[2] > n_vocab),
-                    f"a book cannot use more than the {n_vocab:,} token ids of the vocabulary",
+                    f"a book cannot use more than the {n_vocab:,} token ids",
                 ),
-                (
-                    lambda v: np.any(v > counts["totals"]),
-                    "some unique count is larger than its total: a unique count comes from a "
-                    "set of the units",
-                ),
-                (
-                    _lowercased(uniques, texts),
-                    "lowercased words: case counts, so 'Love' and 'love' are two words",
-                ),
+                (lambda v: np.any(v > totals), LARGER),
+                (counts["lowered"], LOWER),
             ],
         ),
         "mean_totals": Expect(
-            counts["totals"].mean(axis=1),
-            "mean_totals is off: the mean of every row of totals (axis=1)",
-            traps=[(_one_per_unit, MEAN)],
+            means[0], "the mean of every row of totals (axis=1)", traps=[PER_UNIT]
         ),
         "mean_uniques": Expect(
-            uniques.mean(axis=1),
-            "mean_uniques is off: the mean of every row of uniques (axis=1)",
-            traps=[
-                (_one_per_unit, MEAN),
-                (counts["totals"].mean(axis=1), "these are the mean totals: average uniques"),
-            ],
+            means[1],
+            "the mean of every row of uniques (axis=1)",
+            traps=[PER_UNIT, (means[0], "these are the mean totals: average uniques")],
         ),
         "unique_share": Expect(
-            uniques.mean(axis=1) / counts["totals"].mean(axis=1),
-            "unique_share is off: divide the mean unique count by the mean total",
+            means[1] / means[0],
+            "divide the mean unique count by the mean total",
+            traps=[PER_UNIT, ((uniques / totals).mean(axis=1), SHARES)],
+        ),
+        "r_values": Expect(
+            pearson,
+            f"one r per unit {UNITS}: stats.pearsonr(totals[k], uniques[k]) across the books",
             traps=[
-                (_one_per_unit, MEAN),
                 (
-                    (uniques / counts["totals"]).mean(axis=1),
-                    "this is the mean of the per-book shares: divide mean_uniques by mean_totals",
+                    lambda v: np.any(np.abs(v) > 1 + 1e-9),
+                    "a Pearson r lies in -1..1: stats.pearsonr",
                 ),
+                (spearman, "these are Spearman's rank correlations: use stats.pearsonr"),
+                (pearson[::-1], f"the r values are in reverse order: {UNITS}"),
             ],
         ),
-        "r_values": _r_values(counts["totals"], uniques),
     }
-
-
-def _lowercased(uniques: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-    """The uniques with the words lowercased first (a typical wrong answer)."""
-    wrong = uniques.copy()
-    wrong[1] = [len(set(t.lower().split())) for t in texts]
-    return wrong
-
-
-def _r_values(totals: np.ndarray, uniques: np.ndarray) -> Expect:
-    pearson = [float(stats.pearsonr(t, u)[0]) for t, u in zip(totals, uniques)]
-    spearman = [float(stats.spearmanr(t, u)[0]) for t, u in zip(totals, uniques)]
-    return Expect(
-        pearson,
-        f"one r per unit {UNITS}: stats.pearsonr(totals[k], uniques[k]) across the books",
-        traps=[
-            (
-                lambda v: np.any(np.abs(v) > 1 + 1e-9),
-                "a Pearson r lies between -1 and 1: use stats.pearsonr",
-            ),
-            (spearman, "these are Spearman's rank correlations: use stats.pearsonr"),
-            (pearson[::-1], f"the r values are in reverse order: {UNITS}"),
-        ],
-    )
 
 
 @check(reference=_reference)
