@@ -21,6 +21,10 @@ from ml4llm.tokens import decode_token, decode_vocab, encode
 REPLACEMENT = "\ufffd"
 N_EXAMPLES = 8  # the true-bytes examples of the last part
 ROWS_COLUMNS = "rows are character lengths, columns byte lengths"
+SWAPPED = "did you swap the two arrays? No token has fewer bytes than characters in UTF-8"
+ADD_AT = "add 1 per token with np.add.at (fancy-index += counts repeated pairs only once)"
+MISMATCH = "(with clean_up_tokenization_spaces=False): np.flatnonzero(char_lengths != byte_lengths)"
+INDICATOR = "1 exactly where the two lengths differ: (char_lengths != byte_lengths).astype(int)"
 
 
 def _numpy(**values: Any) -> None:
@@ -38,29 +42,22 @@ def _demo(demo: Mapping[str, str], tokenizer: Any) -> dict[str, Any]:
     texts, kinds = list(demo.values()), list(demo)
     chars = [len(t) for t in texts]
     ids = [encode(tokenizer, t) for t in texts]
+    utf16, no_space = [len(t.encode("utf-16-le")) for t in texts], [t.encode().hex() for t in texts]
     return {
         "n_chars": Expect(chars, "use len(text) of each string"),
         "n_bytes": Expect(
             [len(t.encode("utf-8")) for t in texts],
             "use len(text.encode('utf-8')) of each string",
             traps=[
-                (chars, "these are characters: count the bytes, len(text.encode('utf-8'))"),
-                (
-                    [len(t.encode("utf-16-le")) for t in texts],
-                    "these are UTF-16 bytes: encode with 'utf-8'",
-                ),
+                (chars, "these are characters: count the bytes"),
+                (utf16, "these are UTF-16 bytes"),
             ],
         ),
         "demo_ids": Expect(ids, "encode each string without special tokens", items=kinds),
         "demo_hex": Expect(
             [t.encode("utf-8").hex(" ") for t in texts],
             'each string\'s UTF-8 bytes in hex: text.encode("utf-8").hex(" ")',
-            traps=[
-                (
-                    [t.encode("utf-8").hex() for t in texts],
-                    "separate the bytes by a space: .hex(' ')",
-                )
-            ],
+            traps=[(no_space, "separate the bytes by a space: .hex(' ')")],
         ),
         "demo_pieces": Expect(
             [[decode_token(tokenizer, i) for i in i_s] for i_s in ids],
@@ -88,25 +85,21 @@ def _vocab(tokenizer: Any) -> dict[str, Any]:
     true_bytes = np.array([len(e) for e in tokenizer.convert_ids_to_tokens(list(range(n_vocab)))])
     byte_values, byte_counts = np.unique(n_bytes, return_counts=True)
     char_values, char_counts = np.unique(chars, return_counts=True)
-    swapped = "did you swap the two arrays? No token has fewer bytes than characters in UTF-8"
+    percent = [100 * byte_counts / n_vocab, 100 * char_counts / n_vocab]
     return {
         "texts": texts,
         "blocks": blocks,
-        "char_lengths": Expect(chars, "use len() of the decoded text", traps=[(n_bytes, swapped)]),
+        "char_lengths": Expect(chars, "use len() of the decoded text", traps=[(n_bytes, SWAPPED)]),
         "byte_lengths": Expect(
             n_bytes,
             "use len(text.encode('utf-8'))",
-            traps=[(chars, swapped), (lambda v: np.any(v < chars), swapped)],
+            traps=[(chars, SWAPPED), (lambda v: np.any(v < chars), SWAPPED)],
         ),
         "counts": Expect(
             counts,
             f"some cells are off: {ROWS_COLUMNS}, from 0 to the largest length (max() + 1 each)",
             traps=[
-                (
-                    lambda v: v.sum() != n_vocab,
-                    f"the matrix should sum to {n_vocab:,}: add 1 per token with np.add.at "
-                    "(fancy-index += counts repeated pairs only once)",
-                )
+                (lambda v: v.sum() != n_vocab, f"the matrix should sum to {n_vocab:,}: {ADD_AT}")
             ],
         ),
         "char_cells": Expect(
@@ -126,14 +119,8 @@ def _vocab(tokenizer: Any) -> dict[str, Any]:
         ),
         "mismatch_ids": Expect(
             mismatch_ids,
-            f"{len(mismatch_ids)} tokens have different character and byte lengths (with "
-            "clean_up_tokenization_spaces=False): np.flatnonzero(char_lengths != byte_lengths)",
-            traps=[
-                (
-                    np.flatnonzero(chars == n_bytes),
-                    "these ids have equal lengths: select where they differ",
-                )
-            ],
+            f"{len(mismatch_ids)} tokens have different character and byte lengths {MISMATCH}",
+            traps=[(np.flatnonzero(chars == n_bytes), "these ids have equal lengths: select !=")],
         ),
         "n_with_replacement": Expect(
             int(replacement[mismatch_ids].sum()),
@@ -142,8 +129,7 @@ def _vocab(tokenizer: Any) -> dict[str, Any]:
         ),
         "mismatch": Expect(
             mismatch,
-            "the indicator should be 1 exactly where the two lengths differ: "
-            "(char_lengths != byte_lengths).astype(int)",
+            f"the indicator should be {INDICATOR}",
             traps=[
                 (
                     lambda v: not set(np.unique(v).tolist()) <= {0, 1},
@@ -155,37 +141,23 @@ def _vocab(tokenizer: Any) -> dict[str, Any]:
         "n_single_mismatch": Expect(
             int(mismatch[:256].sum()),
             "sum the indicator over ids 0..255",
-            traps=[
-                (int(mismatch[256:].sum()), "this is the merged tokens' count: ids 0..255 here")
-            ],
+            traps=[(int(mismatch[256:].sum()), "this is the merged tokens' count")],
         ),
         "n_merged_mismatch": Expect(
             int(mismatch[256:].sum()),
             "sum the indicator from id 256 on",
-            traps=[(int(mismatch[:256].sum()), "this is the single bytes' count: ids 256 on here")],
+            traps=[(int(mismatch[:256].sum()), "this is the single bytes' count")],
         ),
         "block_mismatches": Expect(
             pd.Series(mismatch).groupby(blocks, observed=True).sum(),
             "group the indicator by the Part 2 blocks and sum",
         ),
-        "byte_values": Expect(
-            byte_values, "np.unique of the byte lengths, with return_counts=True"
-        ),
-        "byte_counts": Expect(
-            byte_counts, "np.unique of the byte lengths, with return_counts=True"
-        ),
-        "byte_percent": _percent(byte_counts, n_vocab, "byte"),
-        "char_values": Expect(
-            char_values, "np.unique of the character lengths, with return_counts=True"
-        ),
-        "char_counts": Expect(
-            char_counts, "np.unique of the character lengths, with return_counts=True"
-        ),
-        "char_percent": _percent(char_counts, n_vocab, "character"),
+        **_unique(n_bytes, "byte", "byte"),
+        **_unique(chars, "char", "character"),
         "distributions": pd.DataFrame(
             {
-                "bytes": pd.Series(100 * byte_counts / n_vocab, index=byte_values),
-                "characters": pd.Series(100 * char_counts / n_vocab, index=char_values),
+                "bytes": pd.Series(percent[0], index=byte_values),
+                "characters": pd.Series(percent[1], index=char_values),
             }
         ).fillna(0),
         "longest_id": Expect(
@@ -213,18 +185,21 @@ def _vocab(tokenizer: Any) -> dict[str, Any]:
     }
 
 
-def _percent(counts: np.ndarray, n_vocab: int, unit: str) -> Expect:
-    return Expect(
-        100 * counts / n_vocab,
-        f"some {unit} percentages are off: 100 * counts / vocabulary size",
-        traps=[
-            (
-                lambda v: not np.isclose(v.sum(), 100),
-                f"the {unit} percentages should sum to 100: divide the counts by {n_vocab:,} and "
-                "multiply by 100",
-            )
-        ],
-    )
+def _unique(lengths: np.ndarray, key: str, unit: str) -> dict[str, Expect]:
+    """``{key}_values``, ``{key}_counts`` and ``{key}_percent`` of one length array."""
+    values, counts = np.unique(lengths, return_counts=True)
+    how = f"np.unique of the {unit} lengths, with return_counts=True"
+    n = len(lengths)
+    sums = f"the {unit} percentages should sum to 100: divide the counts by {n:,}, times 100"
+    return {
+        f"{key}_values": Expect(values, how),
+        f"{key}_counts": Expect(counts, how),
+        f"{key}_percent": Expect(
+            100 * counts / n,
+            f"some {unit} percentages are off: 100 * counts / vocabulary size",
+            traps=[(lambda v: not np.isclose(v.sum(), 100), sums)],
+        ),
+    }
 
 
 def _draw(value: Any, pool: np.ndarray, name: str, size: int, source: str) -> None:
