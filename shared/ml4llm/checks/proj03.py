@@ -18,6 +18,10 @@ from ml4llm.checks import Expect, check, common, require
 from ml4llm.tokens import decode_token, decode_vocab, encode
 
 SORT = "not in order of length: call .sort_index() after value_counts()"
+DECODED = "decoding the ids does not give the paragraph back: decode all ids at once with "
+SPACES = "the leading spaces are gone: keep each text as decode_token gives it"
+VOCAB = "this counts the vocabulary: index is_partial with book_ids"
+MEAN = "every length times its proportion, summed over the lengths (.mul(index, axis=0).sum())"
 SUMS_TO_1 = (
     lambda v: not np.isclose(v.sum(), 1),
     "the shares do not sum to 1: use value_counts(normalize=True)",
@@ -60,11 +64,7 @@ def _paragraph(paragraph: str, tokenizer: Any) -> dict[str, Any]:
     first = int(lengths.idxmax())
     return {
         "paragraph_ids": Expect(ids, "encode the paragraph without special tokens"),
-        "decoded": Expect(
-            paragraph,
-            "decoding the ids does not give the paragraph back: decode all ids at once with "
-            "clean_up_tokenization_spaces=False",
-        ),
+        "decoded": Expect(paragraph, DECODED + "clean_up_tokenization_spaces=False"),
         "length_counts": lengths.value_counts().sort_index(),
         "length_shares": lengths.value_counts(normalize=True).sort_index(),
         "stripped": pd.Series([len(p.strip()) for p in pieces]).value_counts().sort_index(),
@@ -79,12 +79,7 @@ def _vocab_reference(tokenizer: Any) -> dict[str, Any]:
         "vocab_strings": Expect(
             vocab["strings"],
             "entry i is decode_token(tokenizer, i), for every id in range(len(tokenizer))",
-            traps=[
-                (
-                    lambda v: not any(s.startswith(" ") for s in v.tolist()),
-                    "the leading spaces are gone: keep each text as decode_token gives it",
-                )
-            ],
+            traps=[(lambda v: not any(s.startswith(" ") for s in v.tolist()), SPACES)],
         ),
         "length_table": Expect(
             vocab["lengths"],
@@ -127,19 +122,13 @@ def _books(books: Sequence[Any], tokenizer: Any, n_show: int = 12) -> dict[str, 
         "n_partial_tokens": Expect(
             int(vocab["partial"][all_ids].sum()),
             "index is_partial with book_ids and sum the True values",
-            traps=[
-                (
-                    int(vocab["partial"].sum()),
-                    "this counts the vocabulary: index is_partial with book_ids",
-                )
-            ],
+            traps=[(int(vocab["partial"].sum()), VOCAB)],
         ),
         "book_summary": Expect(
             summary,
             columns={
                 "tokens": "the number of ids of each book",
-                "mean length": "every length times its proportion, summed over the lengths "
-                "(.mul(index, axis=0).sum())",
+                "mean length": MEAN,
                 "most common length": "the length with the largest proportion (.idxmax())",
                 "share of length 1": "the proportion in the row for length 1 (.loc[1])",
                 "U+FFFD tokens": "how many of the book's ids are partial (is_partial[ids].sum())",
