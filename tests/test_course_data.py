@@ -174,3 +174,27 @@ def test_him_her_frames(capsys):
     for masked in (her_masked, him_masked):
         assert bert(masked)["input_ids"].count(bert.mask_token_id) == 1
     _show(capsys, "him/her sentences", _sample(sentences["sentence"].tolist(), 6) + tests)
+
+
+def test_multilingual_text_has_more_bytes_than_characters(capsys, gpt2):
+    text = course.course_multilingual_text()
+    lines = text.splitlines()
+    assert text.endswith("\n") and len(lines) == 11
+    assert all(":" in line for line in lines[1:])
+    assert len(text.encode("utf-8")) > len(text)
+    accented = {"ç", "é", "ü", "ß", "ñ"}
+    assert accented <= set(text)
+    for start, end in [(0x0370, 0x03FF), (0x0400, 0x04FF), (0x0600, 0x06FF), (0x4E00, 0x9FFF)]:
+        assert any(start <= ord(c) <= end for c in text), hex(start)  # Greek ... CJK
+    assert any(ord(c) > 0xFFFF for c in text)  # emoji, outside the Basic Multilingual Plane
+    pieces = [gpt2.decode([i]) for i in gpt2(text)["input_ids"]]
+    assert any("\ufffd" in p for p in pieces)  # tokens holding part of a character
+
+
+def test_offline_tempest_ends_with_the_multilingual_lines(capsys):
+    from ml4llm import data
+
+    tempest, othello = data.load_books([2591, 84], profile="offline")
+    assert "The Tempest ends with the course's multilingual lines" in capsys.readouterr().out
+    assert tempest.text.endswith(course.course_multilingual_text())
+    assert othello.text.isascii()

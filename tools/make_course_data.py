@@ -4,9 +4,9 @@
     python tools/make_course_data.py --check    # exit 1 if a file differs from what this writes
 
 Everything below was written by the course authors: the scenes of the four-choice items, the
-sentiment templates and words, the can/can't frames, the noun and verb lists and the him/her
-frames. The script only combines them, with one fixed seed, so that the files are the same on
-every run. tests/test_course_data.py checks the files against this script and reads samples.
+sentiment templates and words, the can/can't frames, the noun and verb lists, the him/her
+frames and the multilingual lines. The script only combines them, with one fixed seed, so that
+the files are the same on every run. tests/test_course_data.py checks the files against this script and reads samples.
 """
 
 from __future__ import annotations
@@ -690,6 +690,26 @@ def him_her_content() -> dict:
     }
 
 
+# --------------------------------------------------------------------------- multilingual lines
+# One line per language, written by the course: accented Latin letters and typographic
+# punctuation, then Greek, Cyrillic, Arabic, Devanagari, Chinese, Japanese and emoji, so that a
+# text holding them has more UTF-8 bytes than characters, and GPT-2 tokens that hold only part
+# of a character.
+MULTILINGUAL = [
+    "A few lines in other languages, written for the course — “read them slowly”…",
+    "French: « Le garçon lit un roman près de la fenêtre ; il est déjà tard. »",
+    "German: Die Bücher über Märchen stehen im großen Regal.",
+    "Spanish: ¿Dónde está la biblioteca? Mañana leeré más.",
+    "Greek: Το βιβλίο είναι στο τραπέζι.",
+    "Russian: Книга лежит на столе.",
+    "Arabic: أحب قراءة الكتب.",
+    "Hindi: मुझे किताबें पढ़ना पसंद है।",
+    "Chinese: 我喜欢在图书馆看书。",
+    "Japanese: 本を読むのが好きです。",
+    "Emoji: 📚 ☕ 🙂 🌍",
+]
+
+
 # --------------------------------------------------------------------------- writing the files
 
 
@@ -707,6 +727,7 @@ def files() -> dict[str, str]:
         "course_nouns.txt": "".join(w + "\n" for w in word_list(NOUNS)),
         "course_verbs.txt": "".join(w + "\n" for w in word_list(VERBS)),
         "course_him_her.json": json.dumps(him_her_content(), indent=1) + "\n",
+        "course_multilingual.txt": "".join(line + "\n" for line in MULTILINGUAL),
     }
 
 

@@ -1,7 +1,8 @@
 """Self-checks for project 3, "Pandas frequency tables of token lengths".
 
 A token's length is the number of characters of its text decoded on its own (leading space
-included, no clean-up of spaces). References are computed here from the tokenizer.
+included, no clean-up of spaces). Every reference is computed here from the paragraph, the
+books and the tokenizer, never from the learner's ids or tables.
 """
 
 from __future__ import annotations
@@ -13,310 +14,263 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml4llm.checks import check, require
-from ml4llm.tokens import decode_token, decode_vocab
+from ml4llm.checks import Expect, check, common, require
+from ml4llm.tokens import decode_token, decode_vocab, encode
 
-N_RANDOM_IDS = 20
+SORT = "not in order of length: call .sort_index() after value_counts()"
+DECODED = "decoding the ids does not give the paragraph back: decode all ids at once with "
+SPACES = "the leading spaces are gone: keep each text as decode_token gives it"
+VOCAB = "this counts the vocabulary: index is_partial with book_ids"
+MEAN = "every length times its proportion, summed over the lengths (.mul(index, axis=0).sum())"
+SUMS_TO_1 = (
+    lambda v: not np.isclose(v.sum(), 1),
+    "the shares do not sum to 1: use value_counts(normalize=True)",
+)
+
+
+@functools.lru_cache(maxsize=2)
+def _vocab(tokenizer: Any) -> dict[str, Any]:
+    """Every id's text, character length and U+FFFD mark, decoded once per tokenizer."""
+    strings = decode_vocab(tokenizer)
+    return {
+        "strings": strings,
+        "lengths": np.array([len(s) for s in strings]),
+        "bytes": np.array([len(s.encode("utf-8")) for s in strings]),
+        "partial": np.array(["\ufffd" in s for s in strings]),
+    }
 
 
 @functools.lru_cache(maxsize=4)
-def _reference_lengths(tokenizer: Any) -> np.ndarray:
-    """Character length of every id, decoded once."""
-    return np.array([len(text) for text in decode_vocab(tokenizer)])
+def _ids(texts: tuple[str, ...], tokenizer: Any) -> tuple[np.ndarray, ...]:
+    return tuple(np.array(encode(tokenizer, text), dtype=np.int64) for text in texts)
 
 
-@functools.lru_cache(maxsize=32)
-def _encoded(tokenizer: Any, text: str) -> tuple[int, ...]:
-    """The ids of a text without special tokens, encoded once per text (several checks use them)."""
-    return tuple(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-
-def _ids(tokenizer: Any, text: str) -> np.ndarray:
-    return np.array(_encoded(tokenizer, text))
-
-
-def _partial(tokenizer: Any) -> np.ndarray:
-    """True for the ids whose decoded text holds U+FFFD."""
-    return np.array(["\ufffd" in text for text in decode_vocab(tokenizer)])
-
-
-@check
-def paragraph_tokens(paragraph: str, tokenizer: Any, ids: Sequence[int], decoded: str) -> str:
-    """The paragraph's ids (no special tokens) and its decoding, which gives the paragraph back."""
-    want = _ids(tokenizer, paragraph)
+def _series(value: Any, want: pd.Series, *, name: str, hint: str, traps: Sequence = ()) -> None:
+    """Fail unless ``value`` is a Series with the values and the index (labels) of ``want``."""
+    common.require_values(value, want.to_numpy(), name=name, hint=hint, traps=traps)
+    index = list(value.index) if isinstance(value, pd.Series) else None
     require(
-        [int(i) for i in ids] == want.tolist(),
-        f"expected the {len(want)} ids of encoding the paragraph without special tokens, got "
-        f"{len(ids)} ids",
+        index == list(want.index),
+        f"{name}: the index should hold {list(want.index)[:6]}...: keep the Series that "
+        "value_counts gives (its index holds what was counted)",
     )
-    require(
-        decoded == paragraph,
-        "decoding the ids does not give the paragraph back: decode all ids at once with "
-        "clean_up_tokenization_spaces=False",
-    )
-    return f"{len(want)} tokens; decoding gives the paragraph back exactly"
 
 
-@check
-def paragraph_counts(paragraph: str, tokenizer: Any, length_counts: Any, length_shares: Any) -> str:
-    """Counts (and shares) of token lengths in the paragraph, sorted by length; the counts sum to
-    the token count and the shares to 1."""
-    counts = pd.Series(length_counts)
-    ids = _ids(tokenizer, paragraph)
-    require(
-        int(counts.sum()) == len(ids),
-        f"the counts sum to {int(counts.sum())}, but the paragraph has {len(ids)} tokens: count "
-        "one length per token",
-    )
-    require(
-        counts.index.is_monotonic_increasing,
-        "the counts are not in order of length: call .sort_index() after value_counts()",
-    )
-    lengths = [len(decode_token(tokenizer, i)) for i in ids]
-    want = pd.Series(lengths).value_counts().sort_index()
-    require(
-        list(counts.index) == list(want.index),
-        f"the lengths should be {list(want.index)}: measure each token's decoded text with len(), "
-        "leading space included",
-    )
-    require(
-        np.array_equal(counts.to_numpy(), want.to_numpy()),
-        "some counts are off: use value_counts() on the length column",
-    )
-    shares = pd.Series(length_shares)
-    require(
-        np.isclose(float(shares.sum()), 1.0),
-        f"the shares sum to {float(shares.sum()):.3g}, not 1: use value_counts(normalize=True)",
-    )
-    require(
-        list(shares.index) == list(want.index),
-        "the shares should have the same lengths as the counts, in order of length: "
-        "value_counts(normalize=True).sort_index()",
-    )
-    require(
-        np.allclose(shares.to_numpy(dtype=float), want.to_numpy() / len(ids)),
-        "some shares are off: value_counts(normalize=True) of the length column",
-    )
-    return f"{len(ids)} tokens, lengths {want.index.min()} to {want.index.max()} characters"
-
-
-@check
-def longest_token(paragraph: str, tokenizer: Any, longest: Any) -> str:
-    """The table row of the paragraph's longest token (the first one when several tie)."""
-    ids = _ids(tokenizer, paragraph)
+def _paragraph(paragraph: str, tokenizer: Any) -> dict[str, Any]:
+    """Part 1: the paragraph's ids, decoding, token lengths and longest token."""
+    ids = encode(tokenizer, paragraph)
     pieces = [decode_token(tokenizer, i) for i in ids]
-    lengths = [len(piece) for piece in pieces]
-    first = int(np.argmax(lengths))
-    require(
-        hasattr(longest, "__getitem__") and not isinstance(longest, str),
-        "give the whole row of the table (token_table.loc[...]), with its token and length",
-    )
-    require(
-        int(longest["length"]) == lengths[first],
-        f"the row has length {longest['length']}, but the longest token has {lengths[first]} "
-        "characters: use idxmax() of the length column",
-    )
-    require(
-        longest["token"] == pieces[first],
-        "that is not the first token of the largest length: token_table.loc[...idxmax()]",
-    )
-    return f"{pieces[first]!r}, {lengths[first]} characters"
+    lengths = pd.Series([len(p) for p in pieces])
+    first = int(lengths.idxmax())
+    return {
+        "paragraph_ids": Expect(ids, "encode the paragraph without special tokens"),
+        "decoded": Expect(paragraph, DECODED + "clean_up_tokenization_spaces=False"),
+        "length_counts": lengths.value_counts().sort_index(),
+        "length_shares": lengths.value_counts(normalize=True).sort_index(),
+        "stripped": pd.Series([len(p.strip()) for p in pieces]).value_counts().sort_index(),
+        "longest": pd.Series({"token": pieces[first], "length": int(lengths[first])}, name=first),
+    }
 
 
-@check
-def length_table(tokenizer: Any, vocab_strings: Sequence[str], table: Any) -> str:
-    """The decoded vocabulary and the per-id length table: one entry per id, equal to direct
-    decoding (20 random ids + all)."""
-    n_vocab = len(tokenizer)
-    require(
-        len(vocab_strings) == n_vocab,
-        f"vocab_strings should hold one text per id ({n_vocab:,}), not {len(vocab_strings):,}: "
-        "decode every id in range(len(tokenizer))",
-    )
-    strings_rng = np.random.default_rng(2025)
-    for token_id in strings_rng.choice(n_vocab, size=N_RANDOM_IDS, replace=False):
-        require(
-            vocab_strings[token_id] == decode_token(tokenizer, token_id),
-            f"vocab_strings[{token_id}] is {vocab_strings[token_id]!r}, but the id decodes to "
-            f"{decode_token(tokenizer, token_id)!r}: entry i is decode_token(tokenizer, i)",
-        )
-    table = np.asarray(table)
-    require(
-        table.shape == (n_vocab,),
-        f"the table should have one entry per id, shape ({n_vocab},), not {table.shape}",
-    )
-    rng = np.random.default_rng(2024)
-    for token_id in rng.choice(n_vocab, size=N_RANDOM_IDS, replace=False):
-        text = decode_token(tokenizer, token_id)
-        require(
-            int(table[token_id]) == len(text),
-            f"id {token_id}: the table says {table[token_id]}, but it decodes to {text!r} of "
-            f"{len(text)} characters; use len() of the decoded string",
-        )
-    want = _reference_lengths(tokenizer)
-    wrong = np.flatnonzero(table != want)
-    if len(wrong):
-        first = int(wrong[0])
-        require(
-            False,
-            f"{len(wrong)} entries are off, e.g. id {first} ({decode_token(tokenizer, first)!r}): "
-            "measure characters of the decoded text, not bytes",
-        )
-    return f"{n_vocab:,} lengths; {N_RANDOM_IDS} random ids (and all others) match direct decoding"
+def _vocab_reference(tokenizer: Any) -> dict[str, Any]:
+    """Part 2: the decoded vocabulary and its length table."""
+    vocab = _vocab(tokenizer)
+    return {
+        "vocab_strings": Expect(
+            vocab["strings"],
+            "entry i is decode_token(tokenizer, i), for every id in range(len(tokenizer))",
+            traps=[(lambda v: not any(s.startswith(" ") for s in v.tolist()), SPACES)],
+        ),
+        "length_table": Expect(
+            vocab["lengths"],
+            "entry i is len(vocab_strings[i]): use len() of the decoded string",
+            traps=[(vocab["bytes"], "these are UTF-8 bytes: measure characters with len(text)")],
+        ),
+    }
 
 
-@check
-def book_proportions(texts: Sequence[str], tokenizer: Any, distribution: Any) -> str:
+def _books(books: Sequence[Any], tokenizer: Any, n_show: int = 12) -> dict[str, Any]:
+    """Part 2 on the books: distributions, partial tokens, summary and one-character tokens."""
+    vocab = _vocab(tokenizer)
+    titles = [book.title for book in books]
+    ids = _ids(tuple(book.text for book in books), tokenizer)
+    shares = {
+        t: pd.Series(vocab["lengths"][i]).value_counts(normalize=True) for t, i in zip(titles, ids)
+    }
+    table = pd.DataFrame(shares).sort_index().fillna(0)
+    summary = pd.DataFrame(
+        {
+            "tokens": [len(i) for i in ids],
+            "mean length": [float(vocab["lengths"][i].mean()) for i in ids],
+            "most common length": table.idxmax().to_numpy(),
+            "share of length 1": table.loc[1].to_numpy(),
+            "U+FFFD tokens": [int(vocab["partial"][i].sum()) for i in ids],
+        },
+        index=titles,
+    )
+    all_ids = np.concatenate(ids)
+    one_char = all_ids[vocab["lengths"][all_ids] == 1]
+    top = pd.Series([vocab["strings"][i] for i in one_char]).value_counts(normalize=True)
+    counts = pd.Series([vocab["strings"][i] for i in one_char]).value_counts()
+    return {
+        "length_distribution": table,
+        "n_partial_ids": Expect(
+            int(vocab["partial"].sum()),
+            'mark the ids whose text holds "\\ufffd" (is_partial), then sum the marks',
+        ),
+        "book_ids": Expect(all_ids, "the ids of all books in book order: np.concatenate(all_ids)"),
+        "n_partial_tokens": Expect(
+            int(vocab["partial"][all_ids].sum()),
+            "index is_partial with book_ids and sum the True values",
+            traps=[(int(vocab["partial"].sum()), VOCAB)],
+        ),
+        "book_summary": Expect(
+            summary,
+            columns={
+                "tokens": "the number of ids of each book",
+                "mean length": MEAN,
+                "most common length": "the length with the largest proportion (.idxmax())",
+                "share of length 1": "the proportion in the row for length 1 (.loc[1])",
+                "U+FFFD tokens": "how many of the book's ids are partial (is_partial[ids].sum())",
+            },
+        ),
+        "one_char_share": Expect(
+            len(one_char) / len(all_ids),
+            "divide the number of one-character tokens by the number of all book ids",
+        ),
+        "top_one_char": top.head(n_show),
+        "top_counts": counts.head(n_show),
+    }
+
+
+@check(reference=_paragraph)
+def paragraph_tokens(paragraph, tokenizer, *, paragraph_ids, decoded) -> str:
+    """The paragraph's ids (no special tokens) and its decoding, which gives the paragraph back."""
+    return f"{len(paragraph_ids)} tokens; decoding gives the paragraph back exactly"
+
+
+@check(reference=_paragraph)
+def paragraph_counts(paragraph, tokenizer, *, length_counts, length_shares, ref: dict) -> str:
+    """Counts and shares of token lengths in the paragraph, sorted by length."""
+    counts, n = ref["length_counts"], len(ref["paragraph_ids"])
+    _series(
+        length_counts,
+        counts,
+        name="length_counts",
+        hint="some counts are off: value_counts() of the length column, then .sort_index()",
+        traps=[
+            (
+                lambda v: v.sum() != n,
+                f"the counts should sum to the {n} tokens: one length per token",
+            ),
+            (
+                ref["stripped"].to_numpy(),
+                "measure each token's decoded text with len(), leading space included",
+            ),
+            (
+                counts.sort_values(ascending=False, kind="stable").to_numpy(),
+                f"the counts are {SORT}",
+            ),
+        ],
+    )
+    shares = ref["length_shares"]
+    _series(
+        length_shares,
+        shares,
+        name="length_shares",
+        hint="some shares are off: value_counts(normalize=True) of the length column",
+        traps=[
+            SUMS_TO_1,
+            (
+                shares.sort_values(ascending=False, kind="stable").to_numpy(),
+                f"the shares are {SORT}",
+            ),
+        ],
+    )
+    return f"{n} tokens, lengths {counts.index.min()} to {counts.index.max()} characters"
+
+
+@check(reference=_paragraph)
+def longest_token(paragraph, tokenizer, *, longest, ref: dict) -> str:
+    """The table row of the paragraph's longest token (the first one when several tie)."""
+    want = ref["longest"]
+    require(
+        isinstance(longest, pd.Series) and {"token", "length"} <= set(longest.index),
+        "longest: give the whole row of the table (token_table.loc[...]), with its token and "
+        f"length, not {common.describe(longest)}",
+    )
+    hint = "use token_table.loc[token_table['length'].idxmax()], the first longest token"
+    common.require_values(longest["length"], want["length"], name="longest['length']", hint=hint)
+    common.require_values(longest["token"], want["token"], name="longest['token']", hint=hint)
+    return f"{want['token']!r}, {want['length']} characters"
+
+
+@check(reference=_vocab_reference)
+def length_table(tokenizer, *, vocab_strings, length_table) -> str:
+    """The decoded vocabulary and the per-id length table, equal to direct decoding of every id."""
+    require(
+        isinstance(length_table, np.ndarray),
+        f"length_table: make it a numpy array (np.array(...)), not {common.describe(length_table)}: "
+        "the books' ids index it (length_table[ids])",
+    )
+    return f"{len(tokenizer):,} lengths, every id equal to its direct decoding"
+
+
+@check(reference=_books)
+def book_proportions(books, tokenizer, *, length_distribution, ref: dict) -> str:
     """Rows = lengths (sorted), one column per book, normalised proportions that sum to 1."""
-    require(
-        isinstance(distribution, pd.DataFrame),
-        "build one DataFrame from the per-book value_counts (a dict of Series)",
+    want = ref["length_distribution"]
+    table = common.require_frame(
+        length_distribution, name="length_distribution", columns=list(want.columns)
     )
     require(
-        distribution.shape[1] == len(texts),
-        f"expected one column per book ({len(texts)}), got {distribution.shape[1]}",
+        table.index.is_monotonic_increasing,
+        "length_distribution: the rows are not in order of length: call .sort_index()",
     )
     require(
-        not distribution.isna().to_numpy().any(),
-        "the table has NaN where a book never uses a length: fill them with 0 (.fillna(0))",
+        not table.isna().to_numpy().any(),
+        "length_distribution has NaN where a book never uses a length: fill them with 0 (.fillna(0))",
     )
-    require(
-        distribution.index.is_monotonic_increasing,
-        "the rows are not in order of length: call .sort_index()",
-    )
-    sums = distribution.sum(axis=0).to_numpy()
-    require(
-        np.allclose(sums, 1.0),
-        f"every column should sum to 1, got sums from {sums.min():.3g} to {sums.max():.3g}: "
-        "use value_counts(normalize=True)",
-    )
-    lengths = _reference_lengths(tokenizer)
-    for b, text in enumerate(texts):
-        want = pd.Series(lengths[_ids(tokenizer, text)]).value_counts(normalize=True)
-        got = distribution.iloc[:, b]
-        want = want.reindex(got.index, fill_value=0.0)
-        require(
-            np.allclose(got.to_numpy(), want.to_numpy(), atol=1e-9),
-            f"column {b} differs from the token lengths of book {b}: map its ids through the "
-            "length table (length_table[ids])",
-        )
-    return (
-        f"{len(texts)} books x {distribution.shape[0]} lengths; every column sums to 1 and matches "
-        "the book's tokens"
-    )
+    by_book = "this book's column differs: map its ids through the length table (length_table[ids])"
+    columns = dict.fromkeys(want.columns, (by_book, [SUMS_TO_1]))
+    common.require_expected(table, Expect(want, columns=columns), "length_distribution")
+    rows = len(want)
+    return f"{len(books)} books x {rows} lengths; every column sums to 1 and matches the book"
 
 
-@check
+@check(reference=_books)
 def partial_tokens(
-    texts: Sequence[str],
-    tokenizer: Any,
-    n_partial_ids: int,
-    book_ids: Any,
-    n_partial_tokens: int,
+    books, tokenizer, *, n_partial_ids, book_ids, n_partial_tokens, ref: dict
 ) -> str:
     """How many vocabulary entries decode to U+FFFD, all books' ids, and how many of them do."""
-    partial = _partial(tokenizer)
     require(
-        int(n_partial_ids) == int(partial.sum()),
-        f"{int(partial.sum())} vocabulary entries contain U+FFFD, not {int(n_partial_ids)}: mark "
-        'the ids whose text holds "\\ufffd", then sum the marks',
+        isinstance(book_ids, np.ndarray),
+        f"book_ids: make it a numpy array (np.concatenate), not {common.describe(book_ids)}: "
+        "it indexes is_partial and length_table",
     )
-    book_ids = np.asarray(book_ids)
-    want = np.concatenate([_ids(tokenizer, text) for text in texts])
-    require(book_ids.size > 0, "book_ids is still empty: fill in the loop over the books first")
-    require(
-        book_ids.shape == want.shape and np.array_equal(book_ids, want),
-        f"book_ids should hold the {len(want):,} ids of all books in book order: "
-        "np.concatenate(all_ids)",
-    )
-    want_tokens = int(partial[want].sum())
-    require(
-        int(n_partial_tokens) == want_tokens,
-        f"{want_tokens:,} book tokens are partial, not {int(n_partial_tokens):,}: index is_partial "
-        "with book_ids and sum",
-    )
-    return (
-        f"{int(partial.sum())} partial vocabulary entries; {want_tokens:,} of {len(want):,} book "
-        "tokens"
-    )
+    n_ids, n_tokens, n_all = ref["n_partial_ids"], ref["n_partial_tokens"], len(ref["book_ids"])
+    return f"{n_ids} partial vocabulary entries; {n_tokens:,} of {n_all:,} book tokens"
 
 
-@check
-def book_summary(texts: Sequence[str], tokenizer: Any, summary: Any) -> str:
+@check(reference=_books)
+def book_summary(books, tokenizer, *, book_summary) -> str:
     """One row per book: tokens, mean length, most common length, share of length 1, U+FFFD tokens."""
-    require(isinstance(summary, pd.DataFrame), "build one DataFrame with one row per book")
-    columns = ["tokens", "mean length", "most common length", "share of length 1", "U+FFFD tokens"]
-    for column in columns:
-        require(column in summary.columns, f"the table needs a column named {column!r}")
-    require(
-        len(summary) == len(texts),
-        f"expected one row per book ({len(texts)}), got {len(summary)}",
-    )
-    lengths = _reference_lengths(tokenizer)
-    partial = _partial(tokenizer)
-    hints = {
-        "tokens": "the number of ids of each book",
-        "mean length": "every length times its proportion, summed over the lengths "
-        "(.mul(index, axis=0).sum())",
-        "most common length": "the length with the largest proportion (.idxmax())",
-        "share of length 1": "the proportion in the row for length 1 (.loc[1])",
-        "U+FFFD tokens": "how many of the book's ids are partial (is_partial[ids].sum())",
-    }
-    for b, text in enumerate(texts):
-        ids = _ids(tokenizer, text)
-        book_lengths = lengths[ids]
-        shares = pd.Series(book_lengths).value_counts(normalize=True)
-        want = {
-            "tokens": len(ids),
-            "mean length": float(book_lengths.mean()),
-            "most common length": int(shares.idxmax()),
-            "share of length 1": float(shares.get(1, 0.0)),
-            "U+FFFD tokens": int(partial[ids].sum()),
-        }
-        row = summary.iloc[b]
-        for column, value in want.items():
-            require(
-                np.isclose(float(row[column]), value),
-                f"book {b}, column {column!r}: expected {value:.4g}, got {row[column]}: "
-                f"{hints[column]}",
-            )
-    return f"{len(texts)} books x {len(columns)} columns"
+    return f"{len(books)} books x 5 columns"
 
 
-@check
-def one_char_tokens(texts: Sequence[str], tokenizer: Any, share: float, top: Any) -> str:
-    """The share of one-character tokens among all book tokens, and the most frequent of them as
-    shares of the one-character tokens."""
-    top = pd.Series(top)
-    texts_by_id = decode_vocab(tokenizer)
-    lengths = _reference_lengths(tokenizer)
-    ids = np.concatenate([_ids(tokenizer, text) for text in texts])
-    one_char = ids[lengths[ids] == 1]
-    require(
-        np.isclose(float(share), len(one_char) / len(ids)),
-        f"the share of one-character tokens is {len(one_char) / len(ids):.4f}, not "
-        f"{float(share):.4f}: divide their number by the number of all book ids",
+@check(reference=_books)
+def one_char_tokens(books, tokenizer, n_show, *, one_char_share, top_one_char, ref: dict) -> str:
+    """The share of one-character tokens among all book tokens, and the ``n_show`` most frequent
+    of them as shares of the one-character tokens."""
+    top = ref["top_one_char"]
+    _series(
+        top_one_char,
+        top,
+        name="top_one_char",
+        hint="the shares are off: select the ids whose table length is 1, then value_counts("
+        "normalize=True) of their decoded text, .head(n_show)",
+        traps=[
+            (ref["top_counts"].to_numpy(), "these are counts: use value_counts(normalize=True)"),
+        ],
     )
-    want = pd.Series([texts_by_id[i] for i in one_char]).value_counts(normalize=True)
-    require(
-        len(top) >= 1 and len(top) <= len(want),
-        f"give the most frequent entries of the value_counts (up to {len(want)})",
-    )
-    want = want.head(len(top))
-    require(
-        float(top.iloc[0]) <= 1,
-        "the values should be shares (value_counts(normalize=True)), not counts",
-    )
-    require(
-        np.allclose(top.to_numpy(dtype=float), want.to_numpy()),
-        "the shares are off: select the ids whose table length is 1, then value_counts("
-        "normalize=True) of their decoded text",
-    )
-    require(
-        list(top.index) == list(want.index),
-        "the tokens (the index) differ: keep the decoded text of each id as the values",
-    )
-    return (
-        f"{len(one_char):,} one-character tokens ({len(one_char) / len(ids):.1%}); most common "
-        f"{want.index[0]!r} ({want.iloc[0]:.1%})"
-    )
+    return f"{ref['one_char_share']:.1%} of the tokens have one character; most common {top.index[0]!r}"

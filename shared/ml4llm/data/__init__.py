@@ -2,7 +2,7 @@
 
 | function | real source | offline substitute |
 |---|---|---|
-| ``load_books(ids)``, ``load_book(id)`` | Gutenberg books by id | ten Shakespeare plays |
+| ``load_books(ids)``, ``load_book(id)`` | Gutenberg books by id | ten Shakespeare plays (The Tempest closed by the multilingual lines) |
 | ``wikitext_lines(split, n)`` | ``Salesforce/wikitext`` wikitext-2-raw-v1 | test: ``pydoc_data.topics``; train: the ten Shakespeare texts |
 | ``hellaswag(n)`` | ``Rowan/hellaswag`` validation | 200 items written by the course |
 | ``hellaswag_contexts(train_rows, test_rows)`` | the same, field ``ctx_a`` | Shakespeare speech lines of 6+ words |
@@ -13,6 +13,7 @@
 | ``c4_contexts(n_cant)`` | ``allenai/c4`` en train, streamed | can/can't contexts written by the course |
 | ``noun_verb_lists()`` | written by the course (both profiles) | |
 | ``him_her_sentences()`` | written by the course (both profiles) | |
+| ``course_multilingual_text()`` | written by the course (both profiles): 11 lines, accented Latin, non-Latin scripts, emoji | |
 | ``html_documents()`` | packaged ``.html`` files and pydoc pages (both profiles) | |
 | ``sample_photo()`` | matplotlib's sample photograph (both profiles) | |
 
@@ -25,7 +26,7 @@ function returns is the same in both profiles (see each docstring).
 
 from ml4llm.data._common import resource_path
 from ml4llm.data.books import TEN_BOOKS, Book, load_book, load_books, normalise
-from ml4llm.data.course import him_her_sentences, noun_verb_lists
+from ml4llm.data.course import course_multilingual_text, him_her_sentences, noun_verb_lists
 from ml4llm.data.hub import (
     c4_contexts,
     hellaswag,
@@ -43,6 +44,7 @@ __all__ = [
     "Book",
     "TargetText",
     "c4_contexts",
+    "course_multilingual_text",
     "hellaswag",
     "hellaswag_contexts",
     "him_her_sentences",

@@ -1,7 +1,10 @@
 """Gutenberg books by id, cached on disk, with the Shakespeare plays as their offline substitute.
 
 Offline (or when Gutenberg cannot be reached under the ``auto`` profile), each book is replaced
-by a Shakespeare play from the ``shakespeare`` package, and one printed line says so. Every text
+by a Shakespeare play from the ``shakespeare`` package, and one printed line says so. That edition
+is pure ASCII, so the play that stands in for Grimms' Fairy Tales (The Tempest) ends with the
+course's multilingual lines (:func:`ml4llm.data.course_multilingual_text`), announced in a second
+line: offline too, one book has more UTF-8 bytes than characters. Every text
 is normalised the same way: UTF-8 decode, leading BOM dropped, ``\\r\\n`` -> ``\\n``, and the
 Gutenberg header and licence cut at the ``*** START OF`` / ``*** END OF`` markers when present.
 """
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from tqdm.auto import tqdm
 
 from ml4llm.data._common import fall_back, use_real_source
+from ml4llm.data.course import course_multilingual_text
 from ml4llm.models import NETWORK_TIMEOUT, cache_dir, package_path
 
 GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
@@ -36,6 +40,9 @@ TEN_BOOKS: dict[int, tuple[str, str, str]] = {
     36: ("The War of the Worlds", "julius_caesar_gut.txt", "Julius Caesar"),
     829: ("Gulliver's Travels", "lear_gut.txt", "King Lear"),
 }
+
+# The offline book that ends with the course's multilingual lines (Grimms' Fairy Tales -> The Tempest).
+MULTILINGUAL_BOOK = 2591
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,16 @@ def offline_book(gutenberg_id: int) -> Book:
     _, filename, play = TEN_BOOKS[gutenberg_id]
     path = package_path("shksprdata", "texts", filename)
     return Book(gutenberg_id, play, normalise(path.read_bytes()), "shakespeare (offline)")
+
+
+def _offline_stand_in(gutenberg_id: int) -> Book:
+    """The offline book of :func:`load_books`: the play, plus the multilingual lines for one book."""
+    book = offline_book(gutenberg_id)
+    if gutenberg_id != MULTILINGUAL_BOOK:
+        return book
+    return Book(
+        gutenberg_id, book.title, book.text + "\n" + course_multilingual_text(), book.source
+    )
 
 
 def _download(gutenberg_id: int, timeout: float = NETWORK_TIMEOUT) -> bytes:
@@ -107,11 +124,17 @@ def load_books(ids: list[int] | None = None, profile: str | None = None) -> list
             fall_back("the Gutenberg books", err, profile)
             books = []
     if not books:
-        books = [offline_book(gid) for gid in ids]
+        books = [_offline_stand_in(gid) for gid in ids]
         pairs = ", ".join(f"{TEN_BOOKS[b.gutenberg_id][0]} -> {b.title}" for b in books)
         print(
             f"Offline: {len(books)} Shakespeare plays from the shakespeare package stand in for the books ({pairs})."
         )
+        if MULTILINGUAL_BOOK in ids:
+            print(
+                f"Offline: {TEN_BOOKS[MULTILINGUAL_BOOK][2]} ends with the course's multilingual lines "
+                "(course_multilingual_text(): accented Latin, Greek, Cyrillic, Arabic, Hindi, Chinese, "
+                "Japanese, emoji), so that offline too one book holds non-ASCII characters."
+            )
     print("Texts normalised: UTF-8, BOM dropped, \\r\\n -> \\n, Gutenberg header and licence cut.")
     return books
 

@@ -10,6 +10,8 @@ written in it, with a fixed seed; a test checks that the files and the script ag
 - ``course_nouns.txt``, ``course_verbs.txt``: about 300 common nouns and 300 common verbs
   (both profiles).
 - ``course_him_her.json``: 54 object-pronoun frames and 3 test sentences (both profiles).
+- ``course_multilingual.txt``: 11 lines in other languages and scripts, with emoji (both
+  profiles; offline it also closes one of the plays that stand in for the books).
 """
 
 from __future__ import annotations
@@ -87,3 +89,16 @@ def him_her_sentences() -> tuple[pd.DataFrame, list[str]]:
         for frame in frames
     ]
     return pd.DataFrame(rows), list(content["tests"])
+
+
+def course_multilingual_text() -> str:
+    """Eleven short lines written by the course, one per language, ending in a newline.
+
+    An English line with typographic quotes, a dash and an ellipsis; French, German and Spanish
+    (accented Latin letters); Greek, Russian, Arabic, Hindi, Chinese and Japanese (non-Latin
+    scripts); a line of emoji (4 UTF-8 bytes each). Every line but the first starts with the
+    language's English name and a colon. Use it wherever a text must hold non-ASCII characters
+    whatever the profile: the UTF-8 bytes then outnumber the characters, and GPT-2 splits some
+    characters over tokens that decode to U+FFFD on their own.
+    """
+    return resource_path("course_multilingual.txt").read_text(encoding="utf-8")
