@@ -13,7 +13,7 @@
 | ``c4_contexts(n_cant)`` | ``allenai/c4`` en train, streamed | can/can't contexts written by the course |
 | ``noun_verb_lists()`` | written by the course (both profiles) | |
 | ``him_her_sentences()`` | written by the course (both profiles) | |
-| ``html_documents()`` | packaged ``.html`` files and pydoc pages (both profiles) | |
+| ``html_documents()`` | packaged ``.html`` files, pydoc pages and two course-written pages (both profiles) | |
 | ``sample_photo()`` | matplotlib's sample photograph (both profiles) | |
 
 Profiles are those of :func:`ml4llm.models.resolve_profile`: ``hub`` loads the real source and
