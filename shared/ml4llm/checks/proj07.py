@@ -217,27 +217,16 @@ def _sentence(sentence: str) -> dict[str, Any]:
             traps=[(_bert_ids(sentence, specials=True), NO_SPECIALS)],
         ),
         "gpt2_via_bert": _via_bert(bert_ids),  # or with the clean-up: compared in the check
-        "gpt2_to_gpt4": gpt2_to_gpt4_reference,
-        "gpt4_to_gpt2": gpt4_to_gpt2_reference,
-        "gpt2_to_bert": gpt2_to_bert_reference,
-        "bert_to_gpt2": bert_to_gpt2_reference,
+        # the right translators: decode with one tokenizer, encode with the other
+        "gpt2_to_gpt4": lambda ids: _gpt4_ids(_decode_gpt2(ids)),
+        "gpt4_to_gpt2": lambda ids: _gpt2_ids(_tokenizer("cl100k_base").decode(ids)),
+        "gpt2_to_bert": lambda ids: _bert_ids(_decode_gpt2(ids)),
+        "bert_to_gpt2": _via_bert,
     }
 
 
-def gpt2_to_gpt4_reference(ids: list[int]) -> list[int]:
-    return _gpt4_ids(_tokenizer("gpt2").decode(ids, clean_up_tokenization_spaces=False))
-
-
-def gpt4_to_gpt2_reference(ids: list[int]) -> list[int]:
-    return _gpt2_ids(_tokenizer("cl100k_base").decode(ids))
-
-
-def gpt2_to_bert_reference(ids: list[int]) -> list[int]:
-    return _bert_ids(_tokenizer("gpt2").decode(ids, clean_up_tokenization_spaces=False))
-
-
-def bert_to_gpt2_reference(ids: list[int]) -> list[int]:
-    return _via_bert(ids)
+def _decode_gpt2(ids: list[int]) -> str:
+    return _tokenizer("gpt2").decode(ids, clean_up_tokenization_spaces=False)
 
 
 def _via_bert(bert_ids: list[int], clean: bool = False) -> list[int]:
