@@ -1,217 +1,132 @@
-"""Project 5's self-checks pass on the solution's values, fail on wrong ones, and spot blanks."""
+"""Project 5's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
-import os
+from __future__ import annotations
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
+import functools
 
-import math  # noqa: E402
-import zlib  # noqa: E402
+import checkutil
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+from ml4llm.checks import proj05 as check
 
-from ml4llm.checks import proj05 as check  # noqa: E402
-from ml4llm.models import load_tokenizer  # noqa: E402
-
-# Small stand-ins for books and pages keep the tests fast; the checks do not care about size.
+# Three short stand-ins for the books keep the tests fast (three, so that a median is no mean).
 BOOKS = {
-    "Fable": "The fox sat under the old oak tree and waited for the rain to stop.\n" * 20,
-    "Letter": "Dear friend, the harvest was late this year; the apples were small but sweet.\n"
-    * 15,
+    "Fable": "The fox sat under the old oak tree\nand waited for the rain to stop.\n" * 20,
+    "Letter": "Dear friend, the harvest was late this year;\tthe apples were small.\n" * 15,
+    "Song": "Sing, O sing of the river and the reeds,\nof the heron and the mill.\n" * 12,
 }
-HTML = {
-    f"page {k}": f"<html><body><h1>Title {k}</h1>"
-    + "<p class='x'>caf\u00e9 &nbsp; text</p>" * (k + 3)
-    + "</body></html>"
-    for k in range(6)
-}
+HTML = (BOOKS, ("matplotlib", "torch"), ("json", "random"))  # 4 + 2 + 2 course + 1 pandas pages
+PER_CHARS, PER_WORDS, PER_BYTES = check.PER_CHARS, check.PER_WORDS, check.PER_BYTES
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("gpt2")
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    return {
+        "book_table": (BOOKS,),
+        **dict.fromkeys(["html_files", "html_table", "id_bits"], HTML),
+        **dict.fromkeys(["zlib_ratios", "group_means"], (*HTML, 9)),
+    }
 
 
-def count(tokenizer, text):
-    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+def column(table: str, name: str, change):
+    return lambda r: r[table].assign(**{name: change(r[table])})
 
 
-def solution_book_table(tokenizer):
-    rows = []
-    for title, text in BOOKS.items():
-        n_chars, n_words, n_tokens = len(text), len(text.split()), count(tokenizer, text)
-        rows.append(
-            {
-                "document": title,
-                "characters": n_chars,
-                "words": n_words,
-                "tokens": n_tokens,
-                "tokens per 100 chars": 100 * n_tokens / n_chars,
-                "tokens per 100 words": 100 * n_tokens / n_words,
-            }
-        )
-    return pd.DataFrame(rows).set_index("document")
+def renamed(r: dict, rename) -> dict:
+    return {rename(name): text for name, text in r["html_texts"].items()}
 
 
-def solution_html_table(tokenizer):
-    rows = []
-    for name, text in HTML.items():
-        n_chars, n_bytes, n_tokens = len(text), len(text.encode("utf-8")), count(tokenizer, text)
-        rows.append(
-            {
-                "document": name,
-                "characters": n_chars,
-                "bytes": n_bytes,
-                "tokens": n_tokens,
-                "tokens per 100 chars": 100 * n_tokens / n_chars,
-                "tokens per 100 bytes": 100 * n_tokens / n_bytes,
-            }
-        )
-    return pd.DataFrame(rows).set_index("document")
+def changed(r: dict, name: str, text: str) -> dict:
+    return {**r["html_texts"], name: text}
 
 
-def solution_part3(tokenizer, level=9):
-    """Bytes, tokens per 100 bytes, zlib ratios and id bits of every document, as in Part 3."""
-    texts = {**BOOKS, **HTML}
-    tokens = np.array([count(tokenizer, t) for t in texts.values()])
-    n_bytes = [len(t.encode("utf-8")) for t in texts.values()]
-    ratios = [
-        len(zlib.compress(t.encode("utf-8"), level)) / len(t.encode("utf-8"))
-        for t in texts.values()
-    ]
-    per_100_bytes = 100 * tokens / np.array(n_bytes)
-    bits_per_id = math.log2(len(tokenizer))
-    id_bits = tokens * bits_per_id / (8 * np.array(n_bytes))
-    return texts, n_bytes, per_100_bytes, ratios, bits_per_id, id_bits
+def lengths(texts: dict) -> list[int]:
+    return [len(text) for text in texts.values()]
 
 
-def test_book_table(tokenizer, capsys):
-    table = solution_book_table(tokenizer)
-    assert check.book_table(BOOKS, table, tokenizer)
-    assert "PASS book_table" in capsys.readouterr().out
-
-    wrong = table.copy()
-    wrong["tokens"] = wrong["tokens"] + 1  # e.g. special tokens counted
-    assert not check.book_table(BOOKS, wrong, tokenizer)
-    out = capsys.readouterr().out
-    assert "FAIL book_table" in out and "special tokens" in out
-
-    wrong = table.copy()
-    wrong["words"] = [len(t.split(" ")) for t in BOOKS.values()]  # split at spaces only
-    assert not check.book_table(BOOKS, wrong, tokenizer)
-    assert "FAIL book_table" in capsys.readouterr().out
-
-    wrong = table.copy()
-    wrong["tokens per 100 words"] = wrong["tokens"] / wrong["words"]  # the factor 100 missing
-    assert not check.book_table(BOOKS, wrong, tokenizer)
-    assert "FAIL book_table" in capsys.readouterr().out
-
-    assert not check.book_table(BOOKS, table.drop(columns="tokens per 100 chars"), tokenizer)
-    assert "no column 'tokens per 100 chars'" in capsys.readouterr().out
-
-    assert not check.book_table(BOOKS, table.reset_index(), tokenizer)  # titles not the index
-    assert "indexed by its name" in capsys.readouterr().out
-
-    assert not check.book_table(BOOKS, ..., tokenizer)
-    assert "fill in the blank first" in capsys.readouterr().out
+def grouped(r: dict):
+    """The Part 3 ratios of every document, grouped into books and HTML."""
+    ratios = [r["all_per_100_bytes"], r["id_bits_ratio"], r["zlib_ratios"]]
+    frame = pd.DataFrame(dict(zip(check.RATIOS, ratios)))
+    return frame.groupby(["book"] * len(BOOKS) + ["HTML"] * len(r["html_texts"]))
 
 
-def test_html_table(tokenizer, capsys):
-    table = solution_html_table(tokenizer)
-    assert check.html_table(HTML, table, tokenizer)
-    assert "PASS html_table" in capsys.readouterr().out
+FILE = "matplotlib/all_figures.html"
+FLOAT_COUNTS = column("book_table", "tokens", lambda t: t["tokens"] * 1.0)
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "book_table": [
+        ("book_table", column("book_table", "characters", lambda t: t["characters"] + 1), "len(text) per book"),
+        ("book_table", column("book_table", "words", lambda t: [len(x.split(" ")) for x in BOOKS.values()]), "single spaces only"),
+        ("book_table", column("book_table", "words", lambda t: t["words"] - 1), "split at any white space"),
+        ("book_table", column("book_table", "tokens", lambda t: t["tokens"] + 1), "without special tokens"),
+        ("book_table", column("book_table", "tokens", lambda t: t["characters"]), "fewer tokens than characters"),
+        ("book_table", column("book_table", "tokens", lambda t: t["words"]), "more tokens than words"),
+        ("book_table", column("book_table", PER_CHARS, lambda t: t[PER_CHARS] / 100), "factor 100 is missing"),
+        ("book_table", column("book_table", PER_CHARS, lambda t: 1e4 / t[PER_CHARS]), "lie in (0, 100]"),
+        ("book_table", column("book_table", PER_CHARS, lambda t: t[PER_CHARS] * 1.01), "100 * tokens / characters for every book"),
+        ("book_table", column("book_table", PER_WORDS, lambda t: 1e4 / t[PER_WORDS]), "(tokens per 100 words > 100)"),
+        ("book_table", column("book_table", PER_WORDS, lambda t: t[PER_WORDS] * 1.01), "100 * tokens / words for every book"),
+        ("book_table", lambda r: r["book_table"].reset_index(), "the index should be ['Fable'"),
+        ("book_table", lambda r: r["book_table"].drop(columns=PER_CHARS), "'tokens per 100 chars' missing"),
+    ],
+    "html_files": [
+        # issue 11: the rglob blank went unchecked; glob("*.html") finds none of the files
+        ("html_texts", lambda r: {n: t for n, t in r["html_texts"].items() if "/" not in n or n.startswith("course/")}, "rglob('*.html') searches subfolders"),
+        ("html_texts", lambda r: dict(reversed(r["html_texts"].items())), "out of order"),
+        ("html_texts", lambda r: renamed(r, lambda n: n.replace("matplotlib/", "")), "name each package file"),
+        ("html_texts", lambda r: changed(r, FILE, r["html_texts"][FILE].upper()), "read each file as UTF-8"),
+        ("html_texts", lambda r: changed(r, check.PANDAS_PAGE, FLOAT_COUNTS(r).to_html()), "book_table.to_html()"),
+        ("html_texts", lambda r: list(r["html_texts"].values()), "expected a dict name -> HTML"),
+    ],
+    "html_table": [
+        # issue 11: offline every page was ASCII, so bytes counted as characters passed
+        ("html_table", column("html_table", "bytes", lambda t: t["characters"]), "2 to 4 bytes"),
+        ("html_table", column("html_table", "bytes", lambda t: t["bytes"] + 1), "len(text.encode('utf-8')) per document"),
+        ("html_table", column("html_table", "characters", lambda t: t["characters"] + 1), "len(text) per document"),
+        ("html_table", column("html_table", "tokens", lambda t: t["tokens"] + 1), "per document, without special"),
+        ("html_table", column("html_table", PER_BYTES, lambda t: t[PER_CHARS]), "these divide by the characters"),
+        ("html_table", column("html_table", PER_BYTES, lambda t: t[PER_CHARS] * 1.1), "can never exceed"),
+        ("html_table", column("html_table", PER_BYTES, lambda t: 1e4 / t[PER_BYTES]), "per 100 bytes value should lie"),
+        ("html_table", column("html_table", PER_CHARS, lambda t: t[PER_CHARS] / 100), "100 * tokens / characters"),
+        ("html_table", column("html_table", PER_BYTES, lambda t: t[PER_BYTES] * 0.99), "100 * tokens / bytes for every document"),
+    ],
+    "zlib_ratios": [
+        ("all_bytes", lambda r: lengths({**BOOKS, **r["html_texts"]}), "these count characters"),
+        ("all_bytes", lambda r: r["all_bytes"] + 1, "books included"),
+        ("all_per_100_bytes", lambda r: r["all_per_100_bytes"] / 100, "factor 100 is missing"),
+        ("all_per_100_bytes", lambda r: 1e4 / r["all_per_100_bytes"], "lie in (0, 100]"),
+        ("all_per_100_bytes", lambda r: r["all_per_100_bytes"] * r["all_bytes"] / lengths({**BOOKS, **r["html_texts"]}), "these divide by the characters"),
+        ("all_per_100_bytes", lambda r: r["all_per_100_bytes"] * r["all_bytes"] / lengths({**BOOKS, **r["html_texts"]}) * 1.1, "can never exceed"),
+        ("all_per_100_bytes", lambda r: r["all_per_100_bytes"] * 0.99, "tokens per 100 bytes is off"),
+        ("zlib_ratios", lambda r: 1 / r["zlib_ratios"], "(0, 1]"),
+        ("zlib_ratios", lambda r: [check._measures(t, 1)["zlib ratio"] for t in {**BOOKS, **r["html_texts"]}.values()], "level 1"),
+        ("zlib_ratios", lambda r: r["zlib_ratios"] * 1.01, "level=9"),
+    ],
+    "id_bits": [
+        ("bits_per_id", lambda r: np.log(2**r["bits_per_id"]), "natural log"),
+        ("bits_per_id", lambda r: r["bits_per_id"] + 1, "log2(len(tokenizer))"),
+        ("id_bits_ratio", lambda r: r["id_bits_ratio"] * 8, "one byte takes 8 bits"),
+    ],
+    "group_means": [
+        ("group_means", lambda r: grouped(r).median(), "these are medians"),
+        ("group_means", lambda r: r["group_means"] + 0.01, "group by 'group', then .mean()"),
+        ("group_means", lambda r: r["group_means"].iloc[::-1], "the index should be ['HTML'"),
+        ("group_means", lambda r: r["group_means"].to_dict(), "expected a pandas DataFrame"),
+    ],
+}  # fmt: skip
 
-    wrong = table.copy()
-    wrong["bytes"] = wrong["characters"]  # bytes counted as characters (the page has an é)
-    assert not check.html_table(HTML, wrong, tokenizer)
-    out = capsys.readouterr().out
-    assert "FAIL html_table" in out and "encode('utf-8')" in out
-
-    wrong = table.copy()
-    wrong["tokens per 100 bytes"] = wrong["tokens per 100 chars"]
-    assert not check.html_table(HTML, wrong, tokenizer)
-    assert "FAIL html_table" in capsys.readouterr().out
-
-    few = dict(list(HTML.items())[:5])
-    assert not check.html_table(few, table.iloc[:5], tokenizer)
-    assert "at least 6 HTML documents" in capsys.readouterr().out
-
-    assert not check.html_table(HTML, ..., tokenizer)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_zlib_ratios(tokenizer, capsys):
-    texts, n_bytes, per_100_bytes, ratios, _, _ = solution_part3(tokenizer)
-    assert check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, ratios, level=9)
-    assert "PASS zlib_ratios" in capsys.readouterr().out
-
-    upside_down = [1 / r for r in ratios]  # raw / compressed
-    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, upside_down, level=9)
-    out = capsys.readouterr().out
-    assert "FAIL zlib_ratios" in out and "(0, 1]" in out
-
-    level_1 = solution_part3(tokenizer, level=1)[3]
-    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes, level_1, level=9)
-    assert "level=9" in capsys.readouterr().out
-
-    chars = [len(t) for t in texts.values()]  # characters taken for bytes
-    assert not check.zlib_ratios(texts, tokenizer, chars, per_100_bytes, ratios, level=9)
-    out = capsys.readouterr().out
-    assert "FAIL zlib_ratios" in out and "books included" in out
-
-    assert not check.zlib_ratios(texts, tokenizer, n_bytes, per_100_bytes / 100, ratios, level=9)
-    assert "100 * tokens / bytes" in capsys.readouterr().out
-
-    assert not check.zlib_ratios(texts, tokenizer, [], per_100_bytes, [], level=9)
-    assert "still empty" in capsys.readouterr().out
-
-    assert not check.zlib_ratios(texts, tokenizer, n_bytes, ..., ratios, level=9)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_id_bits(tokenizer, capsys):
-    texts, n_bytes, _, _, bits_per_id, id_bits = solution_part3(tokenizer)
-    assert check.id_bits(texts, tokenizer, bits_per_id, id_bits)
-    assert "PASS id_bits" in capsys.readouterr().out
-
-    in_bytes = id_bits * 8  # text size left in bytes instead of bits
-    assert not check.id_bits(texts, tokenizer, bits_per_id, in_bytes)
-    out = capsys.readouterr().out
-    assert "FAIL id_bits" in out and "8 * bytes" in out
-
-    assert not check.id_bits(texts, tokenizer, math.log(len(tokenizer)), id_bits)  # natural log
-    assert "log2" in capsys.readouterr().out
-
-    assert not check.id_bits(texts, tokenizer, bits_per_id, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 
 
-def test_group_means(tokenizer, capsys):
-    texts, n_bytes, per_100_bytes, ratios, _, id_bits = solution_part3(tokenizer)
-    compare = pd.DataFrame(
-        {
-            "group": ["book"] * len(BOOKS) + ["HTML"] * len(HTML),
-            "tokens per 100 bytes": per_100_bytes,
-            "id bits / text bits": id_bits,
-            "zlib ratio": ratios,
-        },
-        index=list(texts),
-    )
-    columns = ["tokens per 100 bytes", "id bits / text bits", "zlib ratio"]
-    means = compare.groupby("group")[columns].mean()
-    assert check.group_means(BOOKS, HTML, tokenizer, means)
-    assert "PASS group_means" in capsys.readouterr().out
+def test_too_few_or_missing_html_sources_are_named(capsys):
+    result = check.html_table(BOOKS, ("torch",), ("json",), html_table=None)
+    assert not result and "at least 9 HTML documents are needed, found 5" in result.message
+    result = check.html_files(BOOKS, ("no_such_package_xyz",), (), html_texts={})
+    assert "html_packages / pydoc_modules: html_documents: the package" in result.message
 
-    assert not check.group_means(BOOKS, HTML, tokenizer, compare.groupby("group")[columns].median())
-    assert "FAIL group_means" in capsys.readouterr().out
 
-    assert not check.group_means(BOOKS, HTML, tokenizer, compare[columns].mean().to_frame().T)
-    assert "one row per group" in capsys.readouterr().out
-
-    assert not check.group_means(BOOKS, HTML, tokenizer, means.drop(columns="zlib ratio"))
-    assert "zlib ratio" in capsys.readouterr().out
-
-    assert not check.group_means(BOOKS, HTML, tokenizer, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def test_the_course_pages_make_bytes_and_characters_differ():
+    pages = checkutil.right_values(check.html_table, HTML)["html_table"]
+    wider = pages.index[pages["bytes"] > pages["characters"]]
+    assert list(wider) == ["course/travel_notes.html", "course/greetings.html"]

@@ -1,19 +1,15 @@
-"""Project 6's self-checks pass on the solution's values, fail on wrong ones, and spot blanks."""
+"""Project 6's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
-import os
+from __future__ import annotations
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
+import functools
+import unicodedata
 
-import unicodedata  # noqa: E402
+import checkutil
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from ml4llm.checks import proj06 as check  # noqa: E402
-from ml4llm.models import load_tokenizer  # noqa: E402
-from ml4llm.tokens import decode_token, visible  # noqa: E402
+from ml4llm.checks import proj06 as check
+from ml4llm.models import load_tokenizer
+from ml4llm.tokens import decode_token
 
 # Short parallel texts: enough scripts to exercise every rule of the checks.
 TEXTS = {
@@ -22,231 +18,103 @@ TEXTS = {
     "ar": "كل يوم الخبز دافئ.",
     "zh": "面包是温暖的。",
     "he": "הלחם חם.",
-    "fa": "نان گرم می‌شود.",
+    "fa": "یک نان گرم می‌شود.",
 }
-SCRIPTS = {
-    "en": "LATIN",
-    "es": "LATIN",
-    "ar": "ARABIC",
-    "zh": "CJK UNIFIED IDEOGRAPH",
-    "he": "HEBREW",
-    "fa": "ARABIC",
-}
-ZWNJ = "\u200c"
+SCRIPTS = {"en": "LATIN", "es": "LATIN", "ar": "ARABIC", "zh": "CJK UNIFIED IDEOGRAPH"}
+SCRIPTS |= {"he": "HEBREW", "fa": "ARABIC"}
 
 
-def foreign_characters(text, script, allow=""):
-    foreign = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category[0] in "LM":
-            if not unicodedata.name(ch).startswith(script):
-                foreign.append(ch)
-        elif category[0] not in "NPZ" and ch not in allow:
-            foreign.append(ch)
-    return foreign
-
-
-def letters(text):
-    return {unicodedata.name(ch) for ch in text if unicodedata.category(ch)[0] in "LM"}
-
-
-def solution_scripts():
-    foreign = {
-        c: foreign_characters(t, SCRIPTS[c], ZWNJ if c == "fa" else "") for c, t in TEXTS.items()
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    tokens = (TEXTS, load_tokenizer("gpt2"))
+    return {
+        "script_check": (TEXTS, SCRIPTS),
+        "kaf_and_yeh": (TEXTS,),
+        **dict.fromkeys(["round_trip", "token_pieces", "counts", "scatter_data"], tokens),
     }
-    return foreign, {c: letters(t) for c, t in TEXTS.items()}
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("gpt2")
+def names_of(category: str):  # a letter test that takes the wrong category
+    return lambda text, script, allow="": [
+        ch
+        for ch in text
+        if unicodedata.category(ch)[0] == category and not unicodedata.name(ch).startswith(script)
+    ]
 
 
-def solution_ids(tokenizer):
-    ids, decoded = {}, {}
-    for code, text in TEXTS.items():
-        ids[code] = tokenizer(text, add_special_tokens=False)["input_ids"]
-        decoded[code] = tokenizer.decode(ids[code], clean_up_tokenization_spaces=False)
-    return ids, decoded
+def no_allow(text, script, allow=""):
+    return check._foreign(text, script)
 
 
-def solution_table(tokenizer):
-    ids, _ = solution_ids(tokenizer)
-    n_chars = [len(t) for t in TEXTS.values()]
-    n_bytes = [len(t.encode("utf-8")) for t in TEXTS.values()]
-    n_tokens = [len(ids[c]) for c in TEXTS]
-    return pd.DataFrame(
-        {
-            "characters": n_chars,
-            "bytes": n_bytes,
-            "tokens": n_tokens,
-            "tokens per char": np.array(n_tokens) / np.array(n_chars),
-            "bytes per char": np.array(n_bytes) / np.array(n_chars),
-            "bytes per token": np.array(n_bytes) / np.array(n_tokens),
-            "tokens vs English": np.array(n_tokens) / n_tokens[0],
-        },
-        index=list(TEXTS),
-    )
+def column(name: str, change):
+    return lambda r: r["table"].assign(**{name: change(r["table"])})
 
 
-def test_script_check(capsys):
-    foreign, names = solution_scripts()
-    assert check.script_check(TEXTS, SCRIPTS, foreign_characters, foreign, names)
-    assert "PASS script_check" in capsys.readouterr().out
-
-    def letters_only(text, script, allow=""):  # forgets the characters outside L, M, N, P, Z
-        return [
-            ch
-            for ch in text
-            if unicodedata.category(ch)[0] in "LM" and not unicodedata.name(ch).startswith(script)
-        ]
-
-    assert not check.script_check(TEXTS, SCRIPTS, letters_only, foreign, names)
-    out = capsys.readouterr().out
-    assert "FAIL script_check" in out and "anything else is foreign" in out
-
-    def stub(text, script, allow=""):  # the helper's body: ... returns None
-        ...
-
-    assert not check.script_check(TEXTS, SCRIPTS, stub, foreign, names)
-    assert "returns None" in capsys.readouterr().out
-
-    no_allow = {c: foreign_characters(t, SCRIPTS[c]) for c, t in TEXTS.items()}  # ZWNJ flagged
-    assert not check.script_check(TEXTS, SCRIPTS, foreign_characters, no_allow, names)
-    assert "ZWNJ" in capsys.readouterr().out
-
-    only_l = {
-        c: {unicodedata.name(ch) for ch in t if unicodedata.category(ch)[0] == "L"}
-        for c, t in TEXTS.items()
-    }
-    if only_l != names:
-        assert not check.script_check(TEXTS, SCRIPTS, foreign_characters, foreign, only_l)
-        assert "L or M" in capsys.readouterr().out
-
-    assert not check.script_check(
-        TEXTS, SCRIPTS, foreign_characters, {c: ... for c in TEXTS}, names
-    )
-    assert "fill in the blank first" in capsys.readouterr().out
+def each(key: str, change):
+    return lambda r: {code: change(value) for code, value in r[key].items()}
 
 
-def test_kaf_and_yeh(capsys):
-    both = {
-        "ARABIC LETTER KEHEH",
-        "ARABIC LETTER FARSI YEH",
-        "ARABIC LETTER KAF",
-        "ARABIC LETTER YEH",
-    }
-    arabic, persian = letters(TEXTS["ar"]) & both, letters(TEXTS["fa"]) & both
-    assert check.kaf_and_yeh(TEXTS, arabic, persian)
-    assert "PASS kaf_and_yeh" in capsys.readouterr().out
-
-    assert not check.kaf_and_yeh(TEXTS, persian, arabic)  # swapped
-    assert "FAIL kaf_and_yeh" in capsys.readouterr().out
-
-    assert not check.kaf_and_yeh(TEXTS, letters(TEXTS["ar"]), persian)  # no intersection
-    assert "intersect" in capsys.readouterr().out
-
-    mixed = dict(TEXTS, fa=TEXTS["fa"].replace("\u06cc", "\u064a"))  # an Arabic yeh in Persian
-    mixed_persian = letters(mixed["fa"]) & both
-    assert not check.kaf_and_yeh(mixed, arabic, mixed_persian)
-    assert "of the other language" in capsys.readouterr().out
-
-    assert not check.kaf_and_yeh(TEXTS, arabic, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def plain_pieces(r: dict) -> dict[str, list[str]]:  # each id decoded alone, spaces as they are
+    tokenizer = inputs()["round_trip"][1]
+    return {code: [decode_token(tokenizer, i) for i in ids] for code, ids in r["ids"].items()}
 
 
-def test_round_trip(tokenizer, capsys):
-    ids, decoded = solution_ids(tokenizer)
-    assert check.round_trip(TEXTS, tokenizer, ids, decoded)
-    assert "PASS round_trip" in capsys.readouterr().out
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "script_check": [
+        ("foreign_characters", lambda r: names_of("L"), "anything else is foreign"),
+        ("foreign_characters", lambda r: lambda *args: None, "returned None"),
+        ("foreign_characters", lambda r: lambda *args: "x", "should return a list or set"),
+        ("foreign_by_code", lambda r: {**r["foreign_by_code"], "fa": ["\u200c"]}, "allow the ZWNJ in Persian only"),
+        ("foreign_by_code", lambda r: dict(list(r["foreign_by_code"].items())[1:]), "one entry per language code"),
+        ("foreign_by_code", lambda r: {c: None for c in TEXTS}, "expected a list or set, got None"),
+        ("letters_by_code", lambda r: {c: set(TEXTS[c]) for c in TEXTS}, "L or M"),
+        ("letters_by_code", lambda r: list(r["letters_by_code"].values()), "expected a dict language code"),
+    ],
+    "kaf_and_yeh": [
+        # issue 11: the whole sets passed, as the two texts use exactly their own letters
+        ("kaf_yeh_letters", lambda r: lambda text: check.ARABIC_ONLY, "this is a whole set"),
+        ("kaf_yeh_letters", lambda r: lambda text: check.PERSIAN_ONLY, "this is a whole set"),
+        ("kaf_yeh_letters", lambda r: lambda text: check._letters(text) & check.ARABIC_ONLY, "intersect the names"),
+    ],
+    "round_trip": [
+        ("ids", each("ids", lambda ids: [*ids, 50256]), "no special tokens"),
+        ("decoded", each("decoded", lambda text: text[:-1]), "decode the whole id list at once with clean_up"),
+        ("decoded", lambda r: {c: "".join(p) for c, p in plain_pieces(r).items()}, "turn split characters into U+FFFD"),
+    ],
+    "token_pieces": [
+        ("pieces", lambda r: plain_pieces(r), "white space is not visible"),
+        ("pieces", each("pieces", lambda p: p[::-1]), "decode_token of each id"),
+        ("n_replacement", each("n_replacement", lambda n: n + 1), "count the pieces that hold U+FFFD"),
+    ],
+    "counts": [
+        # bytes counted as characters: English and the other scripts tell them apart
+        ("table", column("bytes", lambda t: t["characters"]), "these count characters"),
+        ("table", column("bytes", lambda t: t["bytes"] + 1), "English is pure ASCII"),
+        ("table", column("bytes", lambda t: t["bytes"].where(t.index.isin(["en", "es"]), t["characters"])), "more bytes than characters"),
+        ("table", column("bytes", lambda t: t["bytes"].where(t.index != "es", 99)), "encode('utf-8')"),
+        ("table", column("characters", lambda t: t["characters"] + 1), "len(text)"),
+        ("table", column("tokens", lambda t: t["tokens"] + 1), "the number of ids"),
+        ("table", column("tokens per char", lambda t: t["characters"] / t["tokens"]), "tokens / characters"),
+        ("table", column("bytes per char", lambda t: t["characters"] / t["bytes"]), "bytes / characters"),
+        ("table", column("bytes per token", lambda t: t["tokens"] / t["bytes"]), "this is tokens / bytes"),
+        ("table", column("bytes per token", lambda t: t["bytes per token"] + 1), "should be bytes / tokens"),
+        ("table", column("tokens vs English", lambda t: t["tokens"].iloc[0] / t["tokens"]), "turn it over"),
+        ("table", column("tokens vs English", lambda t: t["tokens"] / 10), "English's tokens"),
+        ("table", lambda r: r["table"].drop(columns="bytes per token"), "'bytes per token' missing"),
+        ("table", lambda r: r["table"].reset_index(drop=True), "the index should be ['en'"),
+    ],
+    "scatter_data": [
+        ("panels", lambda r: r["panels"][:2], "three (x, y) pairs"),
+        ("panels", lambda r: [(x,) for x, y in r["panels"]], "an (x, y) pair"),
+        ("panels", lambda r: [(y, x) for x, y in r["panels"]], "swapped"),
+        ("panels", lambda r: r["panels"][::-1], "(characters, bytes), (characters, tokens)"),
+    ],
+}  # fmt: skip
 
-    # decoding token by token and joining: the partial UTF-8 pieces become U+FFFD
-    joined = {
-        c: "".join(tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids[c])
-        for c in TEXTS
-    }
-    assert not check.round_trip(TEXTS, tokenizer, ids, joined)
-    out = capsys.readouterr().out
-    assert "FAIL round_trip" in out and "decode the whole id list" in out
-
-    with_bos = {c: [tokenizer.eos_token_id, *ids[c]] for c in TEXTS}
-    assert not check.round_trip(TEXTS, tokenizer, with_bos, decoded)
-    assert "no special tokens" in capsys.readouterr().out
-
-    assert not check.round_trip(TEXTS, tokenizer, {c: ... for c in TEXTS}, decoded)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_token_pieces(tokenizer, capsys):
-    ids, _ = solution_ids(tokenizer)
-    pieces = {c: [visible(decode_token(tokenizer, i)) for i in ids[c]] for c in TEXTS}
-    n_replacement = {c: sum("\ufffd" in p for p in pieces[c]) for c in TEXTS}
-    assert check.token_pieces(TEXTS, tokenizer, pieces, n_replacement)
-    assert "PASS token_pieces" in capsys.readouterr().out
-
-    raw = {c: tokenizer.convert_ids_to_tokens(ids[c]) for c in TEXTS}  # vocabulary entries
-    assert not check.token_pieces(TEXTS, tokenizer, raw, n_replacement)
-    assert "decode_token" in capsys.readouterr().out
-
-    zeros = {c: 0 for c in TEXTS}
-    assert not check.token_pieces(TEXTS, tokenizer, pieces, zeros)
-    assert "U+FFFD" in capsys.readouterr().out
-
-    assert not check.token_pieces(TEXTS, tokenizer, {}, {})
-    assert "still empty" in capsys.readouterr().out
-
-    assert not check.token_pieces(TEXTS, tokenizer, pieces, {c: ... for c in TEXTS})
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_counts(tokenizer, capsys):
-    table = solution_table(tokenizer)
-    assert check.counts(TEXTS, tokenizer, table)
-    assert "PASS counts" in capsys.readouterr().out
-
-    wrong = table.copy()
-    wrong["bytes"] = wrong["characters"]  # characters counted instead of bytes
-    assert not check.counts(TEXTS, tokenizer, wrong)
-    out = capsys.readouterr().out
-    assert "FAIL counts" in out and "encode('utf-8')" in out
-
-    wrong = table.copy()
-    wrong["tokens"] = [len(t.split()) for t in TEXTS.values()]  # words, not tokens
-    assert not check.counts(TEXTS, tokenizer, wrong)
-    assert "FAIL counts" in capsys.readouterr().out
-
-    wrong = table.copy()
-    wrong["bytes per char"] = wrong["characters"] / wrong["bytes"]  # upside down
-    assert not check.counts(TEXTS, tokenizer, wrong)
-    assert "'bytes per char' should be bytes / characters" in capsys.readouterr().out
-
-    wrong = table.copy()
-    wrong["tokens vs English"] = wrong["tokens"] / wrong["tokens"].max()
-    assert not check.counts(TEXTS, tokenizer, wrong)
-    assert "English's tokens" in capsys.readouterr().out
-
-    assert not check.counts(TEXTS, tokenizer, table.drop(columns="bytes per token"))
-    assert "no column 'bytes per token'" in capsys.readouterr().out
-
-    assert not check.counts(TEXTS, tokenizer, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)
 
 
-def test_scatter_data(tokenizer, capsys):
-    table = solution_table(tokenizer)
-    n_chars, n_bytes, n_tokens = (list(table[c]) for c in ("characters", "bytes", "tokens"))
-    panels = [(n_chars, n_bytes), (n_chars, n_tokens), (n_bytes, n_tokens)]
-    assert check.scatter_data(TEXTS, tokenizer, panels)
-    assert "PASS scatter_data" in capsys.readouterr().out
-
-    swapped = [panels[0], (n_tokens, n_chars), panels[2]]
-    assert not check.scatter_data(TEXTS, tokenizer, swapped)
-    out = capsys.readouterr().out
-    assert "FAIL scatter_data" in out and "panel 2" in out
-
-    assert not check.scatter_data(TEXTS, tokenizer, [([], [])] * 3)
-    assert "panel 1" in capsys.readouterr().out
-
-    assert not check.scatter_data(TEXTS, tokenizer, [panels[0], ..., panels[2]])
-    assert "fill in the blank first" in capsys.readouterr().out
+def test_texts_that_mix_arabic_and_persian_letters_are_named(capsys):
+    mixed = {**TEXTS, "ar": TEXTS["ar"] + " \u06a9"}  # a Persian keheh in the Arabic text
+    result = check.kaf_and_yeh(mixed, kaf_yeh_letters=check._kaf_yeh)
+    assert not result and "'ar' uses a kaf or yeh of the other language" in result.message

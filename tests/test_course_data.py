@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ml4llm import models
+from ml4llm import data, models
 from ml4llm.data import course
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,3 +198,20 @@ def test_offline_tempest_ends_with_the_multilingual_lines(capsys):
     assert "The Tempest ends with the course's multilingual lines" in capsys.readouterr().out
     assert tempest.text.endswith(course.course_multilingual_text())
     assert othello.text.isascii()
+def test_course_html_pages_hold_accents_other_scripts_and_emoji(capsys):
+    import unicodedata
+    from html.parser import HTMLParser
+
+    documents = data.html_documents(packages=(), pydoc_modules=())
+    pages = {name: documents[f"course/{name}.html"] for name in data.local.COURSE_PAGES}
+    for page in pages.values():
+        assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+        assert "&#" not in page, "non-ASCII characters are written raw, not as entities"
+        HTMLParser().feed(page)  # parses
+    text = "".join(pages.values())
+    names = {unicodedata.name(c, "") for c in text if ord(c) > 127}
+    assert any(" WITH " in n and "LATIN" in n for n in names), "accented Latin letters"
+    scripts = {n.split()[0] for n in names if "LETTER" in n or "SYLLABLE" in n or "IDEOGRAPH" in n}
+    assert {"GREEK", "CYRILLIC", "ARABIC", "DEVANAGARI", "HIRAGANA", "HANGUL"} <= scripts
+    assert any(ord(c) >= 0x1F300 for c in text), "emoji outside the Basic Multilingual Plane"
+    _show(capsys, "course HTML pages", pages["greetings"].splitlines()[9:13])

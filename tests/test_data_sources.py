@@ -171,7 +171,12 @@ def test_html_documents_are_stable_and_long_enough_for_a_window():
     assert first == data.html_documents()
     names = list(first)
     pydoc_names = [f"pydoc {m}" for m in data.local.PYDOC_MODULES]
-    assert names[-len(pydoc_names) :] == pydoc_names
+    course_names = [f"course/{name}.html" for name in data.local.COURSE_PAGES]
+    assert names[-len(pydoc_names) - len(course_names) :] == pydoc_names + course_names
+    assert len(names) >= 9  # project 5's documents, with its pandas table: at least 10
+    for name in course_names:  # not ASCII: bytes differ from characters (issue 11)
+        assert len(first[name].encode("utf-8")) > len(first[name])
+    assert list(data.html_documents(packages=(), course_pages=False)) == pydoc_names
     assert any(n.startswith("matplotlib/") for n in names)
     for name in pydoc_names:
         assert first[name].lstrip().lower().startswith("<!doctype html>")

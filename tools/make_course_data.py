@@ -5,12 +5,14 @@
 
 Everything below was written by the course authors: the scenes of the four-choice items, the
 sentiment templates and words, the can/can't frames, the noun and verb lists, the him/her
-frames and the multilingual lines. The script only combines them, with one fixed seed, so that
-the files are the same on every run. tests/test_course_data.py checks the files against this script and reads samples.
+frames, the multilingual lines and the text of two HTML pages. The script only combines them,
+with one fixed seed, so that the files are the same on every run. tests/test_course_data.py
+checks the files against this script and reads samples.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import random
@@ -710,6 +712,88 @@ MULTILINGUAL = [
 ]
 
 
+# --------------------------------------------------------------------------- HTML pages
+# Project 5 compares tokens per character with tokens per byte. The HTML that installed packages
+# ship is pure ASCII, where a byte is a character; these two pages hold accented Latin, other
+# scripts and emoji (each written raw, as UTF-8, never as an &#...; entity), so that bytes and
+# characters differ. Each entry is (language, text) or (language, script, greeting, meaning,
+# emoji), all written by the course.
+TRAVEL_NOTES = [
+    ("French", "Arrivée à Genève : le café était déjà fermé, mais la boulangère nous a offert "
+     "deux croissants. « À demain ! » a-t-elle lancé."),
+    ("German", "In München regnete es den ganzen Tag. Wir aßen Käsespätzle, tranken heiße "
+     "Schokolade und liefen über die Brücke zur Straßenbahn."),
+    ("Spanish", "¿Dónde está la estación? En Sevilla, una señora muy amable nos acompañó hasta "
+     "el andén y nos recomendó el salmorejo."),
+    ("Portuguese", "Em Lisboa, o elétrico 28 sobe devagar até ao castelo; à tarde comemos "
+     "pastéis de nata."),
+    ("Czech", "V Praze jsme přešli Karlův most a večer jsme si dali svíčkovou."),
+    ("Polish", "W Krakowie zjedliśmy pierogi, a potem spacerowaliśmy nad Wisłą aż do Wawelu."),
+    ("Turkish", "İstanbul'da vapura binip Boğaz'ı geçtik; çay bardağı küçüktü, sohbet uzundu."),
+    ("Icelandic", "Í Reykjavík var kalt, en sundlaugin var heit."),
+    ("Vietnamese", "Ở Hà Nội, chúng tôi ăn phở bò vào buổi sáng."),
+]  # fmt: skip
+GREETINGS = [
+    ("Greek", "Greek", "Καλημέρα", "good morning", "🌅"),
+    ("Russian", "Cyrillic", "Доброе утро", "good morning", "☕"),
+    ("Ukrainian", "Cyrillic", "Дякую", "thank you", "🌻"),
+    ("Arabic", "Arabic", "مرحبا", "hello", "👋"),
+    ("Hebrew", "Hebrew", "שלום", "hello, peace", "🕊"),
+    ("Hindi", "Devanagari", "नमस्ते", "hello", "🙏"),
+    ("Bengali", "Bengali", "ধন্যবাদ", "thank you", "😊"),
+    ("Tamil", "Tamil", "வணக்கம்", "hello", "🌺"),
+    ("Thai", "Thai", "สวัสดี", "hello", "🙂"),
+    ("Georgian", "Georgian", "გამარჯობა", "hello", "🍇"),
+    ("Armenian", "Armenian", "Բարև", "hello", "🏔"),
+    ("Amharic", "Ge'ez", "ሰላም", "hello, peace", "☀"),
+    ("Chinese", "Han", "你好", "hello", "🥟"),
+    ("Japanese", "Hiragana", "ありがとうございます", "thank you", "🍣"),
+    ("Korean", "Hangul", "안녕하세요", "hello", "🍜"),
+]
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A small, complete HTML5 page: the title, then the body lines, indented."""
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '  <meta charset="utf-8">',
+        f"  <title>{html.escape(title)}</title>",
+        "</head>",
+        "<body>",
+        f"  <h1>{html.escape(title)}</h1>",
+        *(f"  {line}" for line in body),
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def travel_notes_page() -> str:
+    body = ["<p>One line of travel notes in each language, as a traveller wrote them.</p>"]
+    for language, text in TRAVEL_NOTES:
+        body += [f"<h2>{language}</h2>", f"<p>{html.escape(text, quote=False)}</p>"]
+    body.append("<p>Back home: 🏠 ✈️ 🎒 — «merci», “thanks” and ¡gracias!</p>")
+    return html_page("Travel notes — Reisenotizen — Notes de voyage", body)
+
+
+def greetings_page() -> str:
+    header = ["language", "script", "greeting", "meaning", "emoji"]
+    body = [
+        "<table>",
+        "  <tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>",
+        *(
+            "  <tr>"
+            + "".join(f"<td>{html.escape(cell, quote=False)}</td>" for cell in row)
+            + "</tr>"
+            for row in GREETINGS
+        ),
+        "</table>",
+    ]
+    return html_page("Greetings in fifteen languages 👋", body)
+
+
 # --------------------------------------------------------------------------- writing the files
 
 
@@ -728,6 +812,8 @@ def files() -> dict[str, str]:
         "course_verbs.txt": "".join(w + "\n" for w in word_list(VERBS)),
         "course_him_her.json": json.dumps(him_her_content(), indent=1) + "\n",
         "course_multilingual.txt": "".join(line + "\n" for line in MULTILINGUAL),
+        "course_page_travel_notes.html": travel_notes_page(),
+        "course_page_greetings.html": greetings_page(),
     }
 
 

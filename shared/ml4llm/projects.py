@@ -158,7 +158,7 @@ PROJECTS: list[Project] = [
         "compresses text.",
         offline=_GPT2_TOK_OFFLINE
         + _BOOKS_OFFLINE
-        + " The HTML comes from installed packages and pydoc in both profiles.",
+        + " The HTML comes from installed packages, pydoc and two course-written non-ASCII pages in both profiles.",
     ),
     Project(
         6,

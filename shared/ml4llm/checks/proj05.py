@@ -1,15 +1,16 @@
 """Self-checks for project 5, "Is tokenization compression?".
 
-The Part 1 and Part 2 tables have fixed column names, given in the notebook's hints:
-``characters``, ``words``, ``bytes``, ``tokens``, ``tokens per 100 chars``, ``tokens per 100 words``
-and ``tokens per 100 bytes``, one row per document, indexed by its name. Part 3 works on plain
-lists and arrays in document order (books first, then HTML). Every reference is computed here from
-the texts; each text is encoded once for all checks.
+Every reference starts from the package's inputs: the book texts, the packages and pydoc modules
+that :func:`ml4llm.data.html_documents` turns into HTML (with the course's non-ASCII pages), the
+zlib level and GPT-2's tokenizer, loaded here. The last HTML document, the Part 1 table written by
+pandas, is built from the books. Each text is encoded and compressed once for all checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,224 +18,269 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml4llm.checks import check, require
+from ml4llm.checks import CheckFailed, Expect, check, common, require
+from ml4llm.data import html_documents
+from ml4llm.models import load_tokenizer
+from ml4llm.tokens import encode
 
-PER_CHARS = "tokens per 100 chars"
-PER_WORDS = "tokens per 100 words"
-PER_BYTES = "tokens per 100 bytes"
-RATIO_COLUMNS = (PER_BYTES, "id bits / text bits", "zlib ratio")
-MIN_HTML_DOCUMENTS = 6
+PER_CHARS, PER_WORDS, PER_BYTES = (f"tokens per 100 {w}" for w in ("chars", "words", "bytes"))
+RATIOS = [PER_BYTES, "id bits / text bits", "zlib ratio"]
+PANDAS_PAGE = "pandas table (Part 1)"
+MIN_HTML_DOCUMENTS = 9
+BYTES = "len(text.encode('utf-8')) for every document"
+AT_MOST = (
+    "tokens per 100 bytes can never exceed tokens per 100 characters (a character is >= 1 byte)"
+)
+MORE_THAN_WORDS = "every book should have more tokens than words"
+WORDS = "len(text.split()) per book (split at any white space)"
+MULTI_BYTE = "the course pages hold characters of 2 to 4 bytes, len(text.encode('utf-8'))"
+ZLIB_RANGE = "every zlib ratio should lie in (0, 1]: compressed bytes / raw bytes"
+MEAN = "the plain mean of the documents' values in the group: group by 'group', then .mean()"
+GLOB = "no .html file of the packages: rglob('*.html') searches subfolders too (glob does not)"
+ORDER = "the documents are out of order: sort the paths (sorted(folder.rglob(...))), files first"
+
+
+@functools.cache
+def _tokenizer() -> Any:
+    with contextlib.redirect_stdout(io.StringIO()):  # a check prints its own line only
+        return load_tokenizer("gpt2")
 
 
 @functools.lru_cache(maxsize=64)
-def _measures(tokenizer: Any, text: str, level: int) -> dict[str, float]:
-    """Every measure of one document; each text is encoded (and compressed) once for all checks."""
-    raw = text.encode("utf-8")
-    n_tokens = len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-    n_words = max(len(text.split()), 1)
+def _measures(text: str, level: int) -> dict[str, float]:
+    """Every measure of one document."""
+    raw, tokenizer = text.encode("utf-8"), _tokenizer()
+    n_tokens, n_words = len(encode(tokenizer, text)), len(text.split())
     return {
         "characters": len(text),
-        "words": len(text.split()),
+        "words": n_words,
         "bytes": len(raw),
         "tokens": n_tokens,
         PER_CHARS: 100 * n_tokens / len(text),
-        PER_WORDS: 100 * n_tokens / n_words,
+        PER_WORDS: 100 * n_tokens / max(n_words, 1),
         PER_BYTES: 100 * n_tokens / len(raw),
         "id bits / text bits": n_tokens * np.log2(len(tokenizer)) / (8 * len(raw)),
         "zlib ratio": len(zlib.compress(raw, level)) / len(raw),
     }
 
 
-def _reference(texts: Mapping[str, str], tokenizer: Any, level: int = 9) -> pd.DataFrame:
-    """Every measure of every document, one row per document in the given order."""
-    rows = {name: _measures(tokenizer, text, level) for name, text in texts.items()}
-    return pd.DataFrame.from_dict(rows, orient="index")
+def _table(texts: Mapping[str, str], columns: Sequence[str], level: int = 9) -> pd.DataFrame:
+    """One row per document, indexed by its name (index name "document"), in the given order."""
+    rows = [_measures(text, level) for text in texts.values()]
+    index = pd.Index(list(texts), name="document")
+    return pd.DataFrame({c: [row[c] for row in rows] for c in columns}, index=index)
 
 
-def _column(table: Any, name: str) -> np.ndarray:
-    require(name in table.columns, f"the table has no column {name!r}: use the names in the hint")
-    return np.asarray(table[name], dtype=float)
+@functools.lru_cache(maxsize=8)
+def _html(packages: tuple[str, ...], modules: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return html_documents(packages, modules)
+    except ImportError as err:  # ModuleNotFoundError included
+        raise CheckFailed(f"html_packages / pydoc_modules: {err}") from None
 
 
-def _same_rows(table: Any, texts: Mapping[str, str], what: str) -> None:
-    require(
-        isinstance(table, pd.DataFrame),
-        f"build one DataFrame with one row per {what}",
+def _ratio(table: pd.DataFrame, column: str, what: str, unit: str, *traps: Any) -> tuple:
+    """(hint, traps) of a ratio column: 100 * tokens / ``what``, the factor 100 left out."""
+    missing = (table[column] / 100, f"the factor 100 is missing: 100 * tokens / {what}")
+    return f"100 * tokens / {what} for every {unit}", [missing, *traps]
+
+
+def _in_range(column: str) -> common.Trap:
+    """Tokens per 100 characters or bytes: at most one token per character, so in (0, 100]."""
+    return (lambda v: np.any((v <= 0) | (v > 100)), f"every {column} value should lie in (0, 100]")
+
+
+def _per_byte(table: pd.DataFrame) -> list[common.Trap]:
+    """Tokens per 100 bytes: in (0, 100], and never above tokens per 100 characters."""
+    per_chars = table[PER_CHARS].to_numpy()
+    return [
+        (per_chars, f"these divide by the characters: {MULTI_BYTE}"),
+        _in_range(PER_BYTES),
+        (lambda v: np.any(v > per_chars + 1e-9), AT_MOST),
+    ]
+
+
+def _part1(books: pd.DataFrame, book_texts: Mapping[str, str]) -> Expect:
+    chars, words = books["characters"].to_numpy(), books["words"].to_numpy()
+    split = [len(text.split(" ")) for text in book_texts.values()]
+    few = (lambda v: np.any(v <= 100), f"{MORE_THAN_WORDS} (tokens per 100 words > 100)")
+    return Expect(
+        books,
+        columns={
+            "characters": "len(text) per book",
+            "words": (
+                WORDS,
+                [(split, "text.split(' ') splits at single spaces only: text.split()")],
+            ),
+            "tokens": (
+                "len(encode(tokenizer, text)) per book, without special tokens",
+                [
+                    (
+                        lambda v: np.any(v >= chars),
+                        "every book should have fewer tokens than characters",
+                    ),
+                    (lambda v: np.any(v <= words), MORE_THAN_WORDS),
+                ],
+            ),
+            PER_CHARS: _ratio(books, PER_CHARS, "characters", "book", _in_range(PER_CHARS)),
+            PER_WORDS: _ratio(books, PER_WORDS, "words", "book", few),
+        },
     )
-    require(
-        list(table.index) == list(texts),
-        f"the table should have one row per {what}, in order, indexed by its name "
-        f"(expected {len(texts)} rows, got {len(table)})",
+
+
+def _part2(pages: pd.DataFrame) -> Expect:
+    as_chars = (pages["characters"], f"these count characters: {MULTI_BYTE}")
+    return Expect(
+        pages,
+        columns={
+            "characters": "len(text) per document",
+            "bytes": ("len(text.encode('utf-8')) per document", [as_chars]),
+            "tokens": "len(encode(tokenizer, text)) per document, without special tokens",
+            PER_CHARS: _ratio(pages, PER_CHARS, "characters", "document", _in_range(PER_CHARS)),
+            PER_BYTES: _ratio(pages, PER_BYTES, "bytes", "document", *_per_byte(pages)),
+        },
     )
 
 
-def _compare(table: Any, want: pd.DataFrame, column: str, hint: str) -> np.ndarray:
-    values = _column(table, column)
+def _part3(texts: Mapping[str, str], n_books: int, level: int) -> dict[str, Expect]:
+    every = _table(texts, [*RATIOS, PER_CHARS, "bytes", "characters"], level)
+    per_bytes, traps = _ratio(every, PER_BYTES, "bytes", "document", *_per_byte(every))
+    level_1 = [_measures(text, 1)["zlib ratio"] for text in texts.values()]
+    zlib_how = f"len(zlib.compress(raw, level={level})) / len(raw), with raw = text.encode('utf-8')"
+    out_of_range = (lambda v: np.any((v <= 0) | (v > 1)), ZLIB_RANGE)
+    vocabulary = len(_tokenizer())
+    groups = every[RATIOS].groupby(["book"] * n_books + ["HTML"] * (len(texts) - n_books))
+    return {
+        "all_bytes": Expect(
+            every["bytes"],
+            f"some byte counts are off: {BYTES}, books included",
+            traps=[(every["characters"], f"these count characters: {BYTES}")],
+        ),
+        "all_per_100_bytes": Expect(
+            every[PER_BYTES], f"{PER_BYTES} is off: {per_bytes}", traps=traps
+        ),
+        "zlib_ratios": Expect(
+            every["zlib ratio"],
+            f"some zlib ratios are off: {zlib_how}",
+            traps=[
+                out_of_range,
+                (level_1, "these are zlib's level 1 ratios: use level=zlib_level"),
+            ],
+        ),
+        "bits_per_id": Expect(
+            float(np.log2(vocabulary)),
+            "one id takes log2(len(tokenizer)) bits",
+            traps=[(np.log(vocabulary), "this is the natural log: use math.log2")],
+        ),
+        "id_bits_ratio": Expect(
+            every["id bits / text bits"],
+            "one byte takes 8 bits: divide tokens * bits_per_id by 8 * bytes for every document",
+        ),
+        "group_means": Expect(
+            groups.mean(),
+            columns={
+                c: (MEAN, [(groups.median()[c], "these are medians: use .mean()")]) for c in RATIOS
+            },
+        ),
+    }
+
+
+def _reference(
+    book_texts: Mapping[str, str],
+    html_packages: Sequence[str] | None = None,
+    pydoc_modules: Sequence[str] | None = None,
+    zlib_level: int = 9,
+) -> dict[str, Any]:
+    """The right value of every learner variable, from the books, packages, modules and level."""
+    books = _table(book_texts, ["characters", "words", "tokens", PER_CHARS, PER_WORDS])
+    ref: dict[str, Any] = {"book_table": _part1(books, book_texts)}
+    if html_packages is None or pydoc_modules is None:
+        return ref
+    html = dict(_html(tuple(html_packages), tuple(pydoc_modules)))
+    html[PANDAS_PAGE] = books.to_html()
     require(
-        np.allclose(values, want[column].to_numpy(dtype=float), rtol=1e-9),
-        f"{column!r} is off: {hint}",
+        len(html) >= MIN_HTML_DOCUMENTS,
+        f"at least {MIN_HTML_DOCUMENTS} HTML documents are needed, found {len(html)}: keep "
+        "html_packages and pydoc_modules as the parameters cell gives them",
     )
-    return values
+    pages = _table(html, ["characters", "bytes", "tokens", PER_CHARS, PER_BYTES])
+    part3 = _part3({**book_texts, **html}, len(book_texts), zlib_level)
+    return ref | {"html_texts": html, "html_table": _part2(pages)} | part3
 
 
-def _in_range(values: np.ndarray, what: str) -> None:
-    require(np.all((values > 0) & (values <= 100)), f"every {what} value should lie in (0, 100]")
-
-
-def _filled(values: Any, name: str, n: int) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    require(values.size > 0, f"{name} is still empty: fill in the loop first")
-    require(
-        values.shape == (n,),
-        f"{name} should hold one value per document ({n}), not shape {values.shape}",
-    )
-    return values
-
-
-@check
-def book_table(book_texts: Mapping[str, str], table: Any, tokenizer: Any) -> str:
+@check(reference=_reference)
+def book_table(book_texts, *, book_table, ref: dict) -> str:
     """Characters, words, tokens and the two ratios for every book."""
-    _same_rows(table, book_texts, "book")
-    want = _reference(book_texts, tokenizer)
-    n_chars = _compare(table, want, "characters", "len(text) per book")
-    n_words = _compare(
-        table, want, "words", "len(text.split()) per book (split at any white space)"
-    )
-    n_tokens = _compare(
-        table, want, "tokens", "len(encode(tokenizer, text)) per book, without special tokens"
-    )
-    require(np.all(n_tokens < n_chars), "every book should have fewer tokens than characters")
-    per_chars = _compare(table, want, PER_CHARS, "100 * tokens / characters for every book")
-    per_words = _compare(table, want, PER_WORDS, "100 * tokens / words for every book")
-    _in_range(per_chars, PER_CHARS)
-    require(
-        np.all(per_words > 100),
-        "every book should have more tokens than words (tokens per 100 words > 100)",
-    )
-    require(np.all(n_tokens > n_words), "every book should have more tokens than words")
+    words, chars = ref["book_table"][PER_WORDS], ref["book_table"][PER_CHARS]
     return (
-        f"{len(book_texts)} books: {per_words.min():.0f}-{per_words.max():.0f} tokens per 100 "
-        f"words, {per_chars.min():.1f}-{per_chars.max():.1f} per 100 characters"
+        f"{len(book_texts)} books: {words.min():.0f}-{words.max():.0f} tokens per 100 words, "
+        f"{chars.min():.1f}-{chars.max():.1f} per 100 characters"
     )
 
 
-@check
-def html_table(html_texts: Mapping[str, str], table: Any, tokenizer: Any) -> str:
+@check(reference=_reference)
+def html_files(book_texts, html_packages, pydoc_modules, *, html_texts, ref: dict) -> str:
+    """The packages' .html files (found with rglob, sorted), then the other pages, in order."""
+    want: dict[str, str] = ref["html_texts"]
+    got = f"got {common.describe(html_texts)}"
+    require(isinstance(html_texts, Mapping), f"html_texts: expected a dict name -> HTML, {got}")
+    names = list(want)
+    files = [n for n in names if n.split("/")[0] in html_packages]
+    common.require_values(
+        list(html_texts),
+        names,
+        name="list(html_texts)",
+        hint="name each package file 'package/file.html' (path.name); keep the other names",
+        traps=[
+            (lambda v: files and not set(files) & set(v.tolist()), GLOB),
+            (lambda v: sorted(v.tolist()) == sorted(names), ORDER),
+        ],
+    )
+    for name in names:
+        hint = "read each file as UTF-8 text: path.read_text(encoding='utf-8')"
+        if name == PANDAS_PAGE:
+            hint = "book_table.to_html() of the Part 1 table (its counts as whole numbers)"
+        common.require_values(html_texts[name], want[name], name=f"html_texts[{name!r}]", hint=hint)
+    return f"{len(files)} package files, then {len(names) - len(files)} other pages, in order"
+
+
+@check(reference=_reference)
+def html_table(book_texts, html_packages, pydoc_modules, *, html_table, ref: dict) -> str:
     """Characters, UTF-8 bytes, tokens and the two ratios for every HTML document."""
-    require(
-        len(html_texts) >= MIN_HTML_DOCUMENTS,
-        f"at least {MIN_HTML_DOCUMENTS} HTML documents are needed, found {len(html_texts)}",
-    )
-    _same_rows(table, html_texts, "HTML document")
-    want = _reference(html_texts, tokenizer)
-    _compare(table, want, "characters", "len(text) per document")
-    _compare(table, want, "bytes", "len(text.encode('utf-8')) per document")
-    _compare(
-        table,
-        want,
-        "tokens",
-        "len(encode(tokenizer, text)) per document, without special tokens",
-    )
-    per_chars = _compare(table, want, PER_CHARS, "100 * tokens / characters for every document")
-    per_bytes = _compare(table, want, PER_BYTES, "100 * tokens / bytes for every document")
-    _in_range(per_chars, PER_CHARS)
-    _in_range(per_bytes, PER_BYTES)
-    require(
-        np.all(per_bytes <= per_chars),
-        "tokens per 100 bytes can never exceed tokens per 100 characters (a character is >= 1 "
-        "byte)",
-    )
+    pages = ref["html_table"]
+    wider = int((pages["bytes"] > pages["characters"]).sum())
     return (
-        f"{len(html_texts)} HTML documents tokenized, {int(want['tokens'].sum()):,} tokens in all"
+        f"{len(pages)} HTML documents, {int(pages['tokens'].sum()):,} tokens in all, "
+        f"{wider} of them with more bytes than characters"
     )
 
 
-@check
+@check(reference=_reference)
 def zlib_ratios(
-    texts: Mapping[str, str],
-    tokenizer: Any,
-    n_bytes: Sequence[int],
-    per_100_bytes: Any,
-    ratios: Sequence[float],
-    level: int = 9,
+    book_texts,
+    html_packages,
+    pydoc_modules,
+    zlib_level,
+    *,
+    all_bytes,
+    all_per_100_bytes,
+    zlib_ratios,
+    ref: dict,
 ) -> str:
     """UTF-8 bytes, tokens per 100 bytes and the zlib ratio (compressed / raw bytes) per document."""
-    n = len(texts)
-    n_bytes = _filled(n_bytes, "the byte list", n)
-    ratios = _filled(ratios, "the zlib ratio list", n)
-    per_100_bytes = _filled(per_100_bytes, "tokens per 100 bytes", n)
-    want = _reference(texts, tokenizer, level)
-    require(
-        np.array_equal(n_bytes, want["bytes"].to_numpy()),
-        "some byte counts are off: len(text.encode('utf-8')) for every document, books included",
-    )
-    require(
-        np.all((ratios > 0) & (ratios <= 1)),
-        "every zlib ratio should lie in (0, 1]: compressed bytes / raw bytes",
-    )
-    require(
-        np.allclose(ratios, want["zlib ratio"].to_numpy(), rtol=1e-9),
-        f"some zlib ratios are off: len(zlib.compress(raw, level={level})) / len(raw), "
-        "with raw = text.encode('utf-8')",
-    )
-    require(
-        np.allclose(per_100_bytes, want[PER_BYTES].to_numpy(), rtol=1e-9),
-        "tokens per 100 bytes is off: 100 * tokens / bytes for every document",
-    )
-    _in_range(per_100_bytes, PER_BYTES)
-    require(
-        np.all(per_100_bytes <= want[PER_CHARS].to_numpy() + 1e-9),
-        "for every document tokens per 100 bytes should be <= tokens per 100 characters",
-    )
-    return f"{n} documents, zlib ratios {ratios.min():.2f}-{ratios.max():.2f}"
+    ratios = ref["zlib_ratios"]
+    return f"{len(ratios)} documents, zlib ratios {ratios.min():.2f}-{ratios.max():.2f}"
 
 
-@check
-def id_bits(
-    texts: Mapping[str, str], tokenizer: Any, bits_per_id: float, id_bits_ratio: Any
-) -> str:
-    """Bits per id (log2 of the vocabulary size) and, per document, tokens x bits per id divided
-    by 8 x bytes."""
-    want_bits = float(np.log2(len(tokenizer)))
-    require(
-        np.isclose(float(bits_per_id), want_bits),
-        f"one id takes log2(len(tokenizer)) = {want_bits:.2f} bits, not {float(bits_per_id):.2f}",
-    )
-    got = _filled(id_bits_ratio, "id_bits_ratio", len(texts))
-    want = _reference(texts, tokenizer)["id bits / text bits"].to_numpy()
-    require(
-        np.allclose(got, want, rtol=1e-6),
-        "one byte takes 8 bits: divide tokens * bits_per_id by 8 * bytes for every document",
-    )
-    return f"one id = {want_bits:.2f} bits; id bits / text bits {want.min():.2f}-{want.max():.2f}"
+@check(reference=_reference)
+def id_bits(book_texts, html_packages, pydoc_modules, *, bits_per_id, id_bits_ratio, ref) -> str:
+    """Bits per id (log2 of the vocabulary size); per document tokens x bits per id / 8 x bytes."""
+    bits, ratio = ref["bits_per_id"], ref["id_bits_ratio"]
+    return f"one id = {bits:.2f} bits; id / text bits {ratio.min():.2f}-{ratio.max():.2f}"
 
 
-@check
-def group_means(
-    book_texts: Mapping[str, str],
-    html_texts: Mapping[str, str],
-    tokenizer: Any,
-    means: Any,
-    level: int = 9,
-) -> str:
+@check(reference=_reference)
+def group_means(book_texts, html_packages, pydoc_modules, zlib_level, *, group_means, ref) -> str:
     """The mean of every Part 3 ratio over the books and over the HTML documents."""
-    require(isinstance(means, pd.DataFrame), "group the table by 'group', then take .mean()")
-    require(
-        sorted(means.index) == ["HTML", "book"],
-        f"expected one row per group ('book' and 'HTML'), got {list(means.index)}",
-    )
-    for name, texts in (("book", book_texts), ("HTML", html_texts)):
-        want = _reference(texts, tokenizer, level)
-        for column in RATIO_COLUMNS:
-            require(column in means.columns, f"the means need a column {column!r}")
-            require(
-                np.isclose(float(means.loc[name, column]), want[column].mean(), rtol=1e-9),
-                f"the {name} mean of {column!r} is off: the plain mean of the documents' values "
-                "in the group",
-            )
-    books = _reference(book_texts, tokenizer, level)
-    pages = _reference(html_texts, tokenizer, level)
-    return (
-        f"tokens per 100 bytes: books {books[PER_BYTES].mean():.1f}, HTML "
-        f"{pages[PER_BYTES].mean():.1f}"
-    )
+    means = ref["group_means"][PER_BYTES]
+    return f"tokens per 100 bytes: books {means['book']:.1f}, HTML {means['HTML']:.1f}"

@@ -14,7 +14,7 @@
 | ``noun_verb_lists()`` | written by the course (both profiles) | |
 | ``him_her_sentences()`` | written by the course (both profiles) | |
 | ``course_multilingual_text()`` | written by the course (both profiles): 11 lines, accented Latin, non-Latin scripts, emoji | |
-| ``html_documents()`` | packaged ``.html`` files and pydoc pages (both profiles) | |
+| ``html_documents()`` | packaged ``.html`` files, pydoc pages and two course-written pages (both profiles) | |
 | ``sample_photo()`` | matplotlib's sample photograph (both profiles) | |
 
 Profiles are those of :func:`ml4llm.models.resolve_profile`: ``hub`` loads the real source and

@@ -13,24 +13,33 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ml4llm.data._common import resource_path
+
 if TYPE_CHECKING:
     import numpy as np
 
 HTML_PACKAGES = ("matplotlib", "torch")
 PYDOC_MODULES = ("json", "re", "collections", "pathlib", "random", "statistics")
+# written by tools/make_course_data.py into resources/course_page_<name>.html
+COURSE_PAGES = ("travel_notes", "greetings")
 
 
 def html_documents(
-    packages: tuple[str, ...] = HTML_PACKAGES, pydoc_modules: tuple[str, ...] = PYDOC_MODULES
+    packages: tuple[str, ...] = HTML_PACKAGES,
+    pydoc_modules: tuple[str, ...] = PYDOC_MODULES,
+    course_pages: bool = True,
 ) -> dict[str, str]:
     """HTML documents from this machine: name -> HTML text, in a fixed order.
 
     First every ``.html`` file inside the installed ``packages`` (small templates, named
     ``"package/file.html"``, sorted by path), then pydoc's HTML documentation of
     ``pydoc_modules`` (tens of KB each, named ``"pydoc module"``), with the memory addresses that
-    pydoc prints for some defaults replaced by ``0x...`` so that the text is the same on every run.
-    These are the documents of project 5 (which builds them in its own cells, as its exercise).
-    The pages depend on the Python and package versions.
+    pydoc prints for some defaults replaced by ``0x...`` so that the text is the same on every run,
+    then (with ``course_pages``) the course's own pages, named ``"course/name.html"``: travel
+    notes in accented Latin and a table of greetings in fifteen scripts, both with emoji, so
+    that their UTF-8 bytes outnumber their characters (the packages' pages are pure ASCII).
+    These are the documents of project 5, whose learners glob the packages' files themselves
+    (``packages=()`` gives the rest). The pages depend on the Python and package versions.
     """
     documents: dict[str, str] = {}
     for package in packages:
@@ -43,6 +52,10 @@ def html_documents(
         module = importlib.import_module(name)
         page = pydoc.html.page(pydoc.describe(module), pydoc.html.document(module, name))
         documents[f"pydoc {name}"] = re.sub(r" at 0x[0-9a-f]+", " at 0x...", page)
+    if course_pages:
+        for name in COURSE_PAGES:
+            path = resource_path(f"course_page_{name}.html")
+            documents[f"course/{name}.html"] = path.read_text(encoding="utf-8")
     return documents
 
 
