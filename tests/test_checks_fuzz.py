@@ -23,10 +23,10 @@ import pytest
 
 import ml4llm.checks as checks_pkg
 
-MIGRATED = ["common", "proj01", "proj02", "proj03", "proj04", "proj05", "proj06", "proj07", "proj11", "proj12", "proj13", "proj14", "proj15"]
+MIGRATED = ["common", "proj01", "proj02", "proj03", "proj04", "proj05", "proj06", "proj07", "proj08", "proj09", "proj10", "proj11", "proj12", "proj13", "proj14", "proj15"]
 # Not yet in the style of CONTRIBUTING.md (issue 11). Migrate a project, then move it from here to
 # MIGRATED; this list must end up empty.
-PENDING = [f"proj{n:02d}" for n in (8, 9, 10)]
+PENDING: list[str] = []
 
 
 def checks_of(module_name: str) -> list[str]:

@@ -1,347 +1,217 @@
-"""Project 8's checks pass on the solution's values, fail on wrong ones and spot blanks."""
+"""Project 8's checks: each wrong answer gets its hint (the solution notebook is the pass test)."""
 
 from __future__ import annotations
 
-import os
+import functools
 
-os.environ["ML4LLM_PROFILE"] = "offline"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
+import checkutil
 import numpy as np
-import pytest
-import torch
-import torch.nn.functional as F
 
 from ml4llm.checks import proj08 as check
 from ml4llm.models import free, input_embeddings, load_model, load_tokenizer
 
-STRIDE = 40  # about 760 BERT rows: the same code as the notebook, small enough for a test
-BLOCK = 200
 
-
-@pytest.fixture(scope="module")
-def bert():
+@functools.cache
+def bert() -> tuple[np.ndarray, object]:
     model = load_model("bert-base-uncased")
-    emb = input_embeddings(model)
+    matrix = input_embeddings(model)
     del model
     free()
-    return emb, load_tokenizer("bert-base-uncased")
+    return matrix, load_tokenizer("bert-base-uncased")
 
 
-def upper_triangle_cosines(unit, block_size):
-    """The solution's block loop (without the progress bar)."""
-    n = unit.shape[0]
-    values, diagonals = [], []
-    for start in range(0, n, block_size):
-        stop = min(start + block_size, n)
-        block = (unit[start:stop] @ unit[start:].T).cpu().numpy()
-        for r in range(stop - start):
-            diagonals.append(block[r, r])
-            values.append(block[r, r + 1 :])
-    return np.concatenate(values), np.array(diagonals, dtype=np.float32)
-
-
-def unused_solution(emb, tokenizer):
-    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    is_unused = np.array([s.startswith("[unused") for s in strings])
-    ids = np.flatnonzero(is_unused)
-    unit = F.normalize(torch.from_numpy(emb[ids]), dim=1)
-    return is_unused, ids, (unit @ unit.T).numpy()
-
-
-def describe(emb, ids, cos):
-    off = ~np.eye(len(ids), dtype=bool)
-    pairs = cos[off]
-    norms = np.linalg.norm(emb[ids], axis=1)
+@functools.cache
+def inputs() -> dict[str, tuple]:
+    matrix, tokenizer = bert()
+    small = (matrix[:96], 3)  # 32 kept rows, 496 pairs: the sample holds every pair
+    cos = check._cosine_pairs(*small)["values"]
+    r = check._r_pairs(*small)["values"]
     return {
-        "distinct cosines": len(np.unique(pairs)),
-        "min off-diagonal": pairs.min(),
-        "max off-diagonal": pairs.max(),
-        "mean off-diagonal": pairs.mean(),
-        "mean norm": norms.mean(),
-        "sd of norms": norms.std(),
+        "all_pairs": small,
+        "correlations": small,
+        **dict.fromkeys(["pair_vectors", "pair_cosine"], (tokenizer, matrix)),
+        "cosine_image": (matrix[:600], 3, 20),
+        **dict.fromkeys(["histogram", "density", "shares"], (cos, np.linspace(-1, 1, 21))),
+        **dict.fromkeys(
+            ["first_tokens", "unused_tokens", "ordinary_sample", "set_summaries", "unused_gap"],
+            (tokenizer, matrix),
+        ),
+        "scatter_pairs": (*small, 7),
+        "row_means": small,
+        "random_spread": (matrix,),
+        "largest_gap": (r, cos),  # in this order max(b - a) differs from max |b - a|
     }
 
 
-def test_pair_cosine(bert, capsys):
-    emb, _ = bert
-    a, b = emb[4021], emb[5876]
-    by_hand = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
-    with_torch = F.cosine_similarity(torch.from_numpy(a), torch.from_numpy(b), dim=0).item()
-    assert check.pair_cosine(emb, 4021, 5876, by_hand, with_torch)
-    assert "PASS pair_cosine" in capsys.readouterr().out
-    assert not check.pair_cosine(emb, 4021, 5876, float(np.dot(a, b)), with_torch)
-    assert "plain dot product" in capsys.readouterr().out
-    assert not check.pair_cosine(emb, 4021, 5876, by_hand, with_torch + 0.1)
-    assert "FAIL pair_cosine" in capsys.readouterr().out
-    assert not check.pair_cosine(emb, 4021, 5876, by_hand, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def rows() -> np.ndarray:
+    return bert()[0][:96:3].astype(np.float64)
 
 
-def test_all_pairs(bert, capsys):
-    emb, _ = bert
-    rows = emb[::STRIDE]
-    unit = F.normalize(torch.from_numpy(rows), dim=1)
-    values, diagonal = upper_triangle_cosines(unit, BLOCK)
-    assert check.all_pairs(emb, STRIDE, rows, values, diagonal)
-    assert "PASS all_pairs" in capsys.readouterr().out
-
-    # the diagonal collected with the pairs
-    n = rows.shape[0]
-    full = (unit @ unit.T).numpy()
-    i, j = np.triu_indices(n, k=0)
-    assert not check.all_pairs(emb, STRIDE, rows, full[i, j], diagonal)
-    assert "diagonal too" in capsys.readouterr().out
-    # every entry of every block, not just the upper triangle
-    assert not check.all_pairs(emb, STRIDE, rows, full.ravel(), diagonal)
-    assert "only the upper triangle" in capsys.readouterr().out
-    # rows not normalised: the block diagonal is the squared norm, not 1
-    raw = torch.from_numpy(rows)
-    raw_values, raw_diagonal = upper_triangle_cosines(raw, BLOCK)
-    assert not check.all_pairs(emb, STRIDE, rows, raw_values, raw_diagonal)
-    assert "normalise every row" in capsys.readouterr().out
-    # right count, wrong order: the lower triangle row by row
-    lower_i, lower_j = np.tril_indices(n, k=-1)
-    assert not check.all_pairs(emb, STRIDE, rows, full[lower_i, lower_j], diagonal)
-    assert "np.triu_indices order" in capsys.readouterr().out
-    # each block only against itself: too few pairs
-    short, short_diag = [], []
-    for start in range(0, n, BLOCK):
-        block = full[start : start + BLOCK, start : start + BLOCK]
-        bi, bj = np.triu_indices(block.shape[0], k=1)
-        short.append(block[bi, bj])
-        short_diag.append(np.diag(block))
-    assert not check.all_pairs(emb, STRIDE, rows, np.concatenate(short), np.concatenate(short_diag))
-    assert "expected n(n-1)/2" in capsys.readouterr().out
-
-    assert not check.all_pairs(emb, STRIDE, rows, ..., diagonal)
-    assert "fill in the blank first" in capsys.readouterr().out
-    # the loop of the function not filled in yet: nothing collected
-    assert not check.all_pairs(emb, STRIDE, rows, np.array([]), np.array([]))
-    assert "still empty" in capsys.readouterr().out
-    # every 40th row starting from row 1, or another stride
-    assert not check.all_pairs(emb, STRIDE, emb[1::STRIDE], values, diagonal)
-    assert "embeddings[::stride] starts at row 0" in capsys.readouterr().out
-    assert not check.all_pairs(emb, STRIDE, emb[:: STRIDE + 1], values, diagonal)
-    assert "the kept rows should have shape" in capsys.readouterr().out
+def all_entries(r) -> np.ndarray:
+    unit = check.common.unit_rows(rows())
+    return (unit @ unit.T).ravel()
 
 
-def test_correlations(bert, capsys):
-    emb, _ = bert
-    rows = emb[::STRIDE]
-    centred = rows - rows.mean(axis=1, keepdims=True)
-    r, r_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(centred), dim=1), BLOCK)
-    assert check.correlations(emb, STRIDE, r, r_diag)
-    assert "PASS correlations" in capsys.readouterr().out
-    # the reference really is Pearson r
-    i, j = 3, 17
-    n = rows.shape[0]
-    position = i * n - i * (i + 1) // 2 + (j - i - 1)
-    assert abs(r[position] - np.corrcoef(rows[i], rows[j])[0, 1]) < 1e-5
-
-    # forgot to centre: plain cosines
-    cos, cos_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(rows), dim=1), BLOCK)
-    assert not check.correlations(emb, STRIDE, cos, cos_diag)
-    assert "subtract each row's mean" in capsys.readouterr().out
-    # centred over the wrong axis (each dimension's mean over tokens)
-    wrong = rows - rows.mean(axis=0, keepdims=True)
-    w, w_diag = upper_triangle_cosines(F.normalize(torch.from_numpy(wrong), dim=1), BLOCK)
-    assert not check.correlations(emb, STRIDE, w, w_diag)
-    assert "FAIL correlations" in capsys.readouterr().out
-    assert not check.correlations(emb, STRIDE, r, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def with_diagonal(r) -> np.ndarray:
+    unit = check.common.unit_rows(rows())
+    return (unit @ unit.T)[np.triu_indices(32)]
 
 
-def test_unused_tokens(bert, capsys):
-    emb, tokenizer = bert
-    is_unused, ids, cos = unused_solution(emb, tokenizer)
-    assert check.unused_tokens(tokenizer, emb, is_unused, cos)
-    out = capsys.readouterr().out
-    assert "PASS unused_tokens" in out and "994" in out
-
-    # one token too many: [UNK] flagged as well
-    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    too_many = np.array([s.startswith("[unused") or s == "[UNK]" for s in strings])
-    assert not check.unused_tokens(tokenizer, emb, too_many, cos)
-    assert "995" in capsys.readouterr().out
-    # the right number of flags shifted by one id
-    shifted = np.roll(is_unused, 1)
-    assert not check.unused_tokens(tokenizer, emb, shifted, cos)
-    assert "not the right tokens" in capsys.readouterr().out
-    # the submatrix of raw (unnormalised) rows
-    raw = emb[ids] @ emb[ids].T
-    assert not check.unused_tokens(tokenizer, emb, is_unused, raw)
-    assert "normalise the unused rows" in capsys.readouterr().out
-    assert not check.unused_tokens(tokenizer, emb, is_unused, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def column_order(r) -> np.ndarray:  # the pairs below the diagonal, column by column
+    unit = check.common.unit_rows(rows())
+    return (unit @ unit.T)[np.tril_indices(32, -1)]
 
 
-def test_set_summaries(bert, capsys):
-    emb, tokenizer = bert
-    _, ids, cos = unused_solution(emb, tokenizer)
-    other = np.arange(5000, 5000 + len(ids))
-    unit = F.normalize(torch.from_numpy(emb[other]), dim=1)
-    other_cos = (unit @ unit.T).numpy()
-    sets = {"unused": (ids, cos), "ordinary": (other, other_cos)}
-    description = {name: describe(emb, i, c) for name, (i, c) in sets.items()}
-    assert check.set_summaries(emb, sets, description)
-    out = capsys.readouterr().out
-    assert "PASS set_summaries: unused: 994 tokens" in out and "ordinary: 994 tokens" in out
-
-    summary = description["unused"]
-    with_diagonal = dict(description, unused=dict(summary, **{"mean off-diagonal": cos.mean()}))
-    assert not check.set_summaries(emb, sets, with_diagonal)
-    out = capsys.readouterr().out
-    assert "FAIL set_summaries: unused: 'mean off-diagonal'" in out
-    assert "leave out the diagonal" in out
-    unit_norms = dict(description, ordinary=dict(description["ordinary"], **{"mean norm": 1.0}))
-    assert not check.set_summaries(emb, sets, unit_norms)
-    assert "before normalising" in capsys.readouterr().out
-    missing = dict(description, unused={k: v for k, v in summary.items() if k != "sd of norms"})
-    assert not check.set_summaries(emb, sets, missing)
-    assert "lacks" in capsys.readouterr().out
-    assert not check.set_summaries(emb, sets, {"unused": summary})
-    assert "no entry for 'ordinary'" in capsys.readouterr().out
-    # the loop not filled in yet
-    assert not check.set_summaries(emb, sets, {})
-    assert "description is still empty" in capsys.readouterr().out
-    assert not check.set_summaries(emb, {"unused": (ids, ...)}, description)
-    assert "fill in the blank first" in capsys.readouterr().out
+def described(r, name: str, key: str, value) -> dict:
+    description = {k: check._summary(bert()[0], ids) for k, ids in sets(r).items()}
+    for entry in description.values():
+        del entry["with diagonal"]
+    description[name] = {**description[name], key: value(description[name], name, r)}
+    return description
 
 
-def test_row_means(bert, capsys):
-    emb, _ = bert
-    rows = emb[::STRIDE]
-    assert check.row_means(emb, STRIDE, rows.mean(axis=1), np.abs(rows).mean(axis=1))
-    assert "PASS row_means" in capsys.readouterr().out
-    assert not check.row_means(emb, STRIDE, rows.mean(axis=0), np.abs(rows).mean(axis=1))
-    assert "axis=1" in capsys.readouterr().out
-    assert not check.row_means(emb, STRIDE, rows.mean(axis=1), np.abs(rows.mean(axis=1)))
-    assert "absolute values" in capsys.readouterr().out
-    assert not check.row_means(emb, STRIDE, ..., np.abs(rows).mean(axis=1))
-    assert "fill in the blank first" in capsys.readouterr().out
+def sets(r) -> dict:
+    return {"unused": r["unused_ids"], "ordinary": r["ordinary_ids"]}
 
 
-def test_pair_vectors(bert, capsys):
-    emb, _ = bert
-    assert check.pair_vectors(emb, 4021, 5876, emb[4021], emb[5876])
-    assert "PASS pair_vectors: ids 4021 and 5876" in capsys.readouterr().out
-    assert not check.pair_vectors(emb, 21, 5876, emb[21], emb[5876])
-    assert "between 3,000 and 6,000" in capsys.readouterr().out
-    assert not check.pair_vectors(emb, 4021, 4021, emb[4021], emb[4021])
-    assert "replace=False" in capsys.readouterr().out
-    assert not check.pair_vectors(emb, 4021, 5876, emb[4021], emb[5877])
-    assert "second_vec is not row 5876" in capsys.readouterr().out
-    assert not check.pair_vectors(emb, ..., ..., emb[4021], emb[5876])
-    assert "fill in the blank first" in capsys.readouterr().out
+def summary_with_diagonal(key: str):
+    return lambda entry, name, r: check._summary(bert()[0], sets(r)[name])["with diagonal"][key]
 
 
-def test_cosine_image_and_histogram(bert, capsys):
-    emb, _ = bert
-    rows = emb[::STRIDE]
-    unit = F.normalize(torch.from_numpy(rows), dim=1)
-    step = max(1, unit.shape[0] // 200)
-    few = unit[::step]
-    image = (few @ few.T).numpy()
-    assert check.cosine_image(emb, STRIDE, 200, image)
-    assert f"PASS cosine_image: {image.shape[0]} x {image.shape[0]}" in capsys.readouterr().out
-    raw = torch.from_numpy(rows)[::step]
-    assert not check.cosine_image(emb, STRIDE, 200, (raw @ raw.T).numpy())
-    assert "differs from the cosines" in capsys.readouterr().out
-    assert not check.cosine_image(emb, STRIDE, 200, image[:, :10])
-    assert "square matrix" in capsys.readouterr().out
-    assert not check.cosine_image(emb, STRIDE, 200, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-    values, _ = upper_triangle_cosines(unit, BLOCK)
-    edges = np.linspace(-1, 1, 201)
-    counts, _ = np.histogram(values, bins=edges)
-    shares = (np.mean(values > 0.5), np.mean(values < 0))
-    assert check.histogram(values, edges, counts, *shares)
-    assert f"PASS histogram: {values.size:,} pairs in 200 bins" in capsys.readouterr().out
-    assert check.histogram(values, edges, counts)
-    capsys.readouterr()
-    density, _ = np.histogram(values, bins=edges, density=True)
-    assert not check.histogram(values, edges, density, *shares)
-    assert "these are densities" in capsys.readouterr().out
-    assert not check.histogram(values, edges, np.zeros(200), *shares)
-    assert "still all zero" in capsys.readouterr().out
-    assert not check.histogram(values, edges, np.histogram(values, bins=200)[0], *shares)
-    assert "bins=bin_edges" in capsys.readouterr().out
-    assert not check.histogram(values, edges, counts, np.sum(values > 0.5), shares[1])
-    assert "above_half is" in capsys.readouterr().out
-    assert not check.histogram(values, edges, counts, shares[0], ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+def unit_norms(entry, name, r):
+    return 1.0
 
 
-def test_random_spread(capsys):
-    emb = np.zeros((10, 128), dtype=np.float32)
-    assert check.random_spread(emb, 1 / np.sqrt(128))
-    assert "PASS random_spread: 1/sqrt(128)" in capsys.readouterr().out
-    assert not check.random_spread(emb, 1 / 128)
-    assert "square root" in capsys.readouterr().out
-    assert not check.random_spread(emb, 1 / np.sqrt(10))
-    assert "the number of columns" in capsys.readouterr().out
-    assert not check.random_spread(emb, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+WRONG = {  # check -> [(learner value, wrong answer from the right values r, hint substring)]
+    "all_pairs": [
+        # the finding of issue 11: rows=None skipped the rows check and passed
+        ("rows", lambda r: None, "rows is None"),
+        ("rows", lambda r: bert()[0][1:96:3], "every stride-th row of the matrix, from row 0"),
+        ("n_kept", lambda r: 96, "rows.shape[0]"),
+        ("values", lambda r: [], "fill in the block loop"),
+        ("values", all_entries, "you collected all 1,024 entries"),
+        ("values", with_diagonal, "the diagonal too"),
+        ("values", lambda r: r["values"][:-31], "expected n(n-1)/2 = 496"),
+        ("values", column_order, "np.triu_indices order"),
+        ("diagonal", lambda r: r["diagonal"] * 2, "normalise every row to length 1"),
+        ("values", lambda r: list(r["values"]), "values: give a NumPy array"),
+    ],
+    "correlations": [
+        ("values", lambda r: r["cosines"], "these are cosines: subtract each row's mean"),
+        ("values", lambda r: r["values"][::-1], "Pearson r of their pair"),
+        ("r_diagonal", lambda r: r["r_diagonal"][:-1], "after mean-centring"),
+    ],
+    "pair_vectors": [
+        ("first_id", lambda r: 2999, "should lie between 3,000 and 6,000"),
+        ("second_id", lambda r: r["first_id"], "draw without replacement"),
+        ("first_id", lambda r: 3000.5, "not whole numbers"),
+        ("first_vec", lambda r: r["second_vec"], "first_vec is not row 3000"),
+        ("second_word", lambda r: r["first_word"], "decode_token(tokenizer, second_id)"),
+    ],
+    "pair_cosine": [
+        ("by_hand", lambda r: float(r["first_vec"] @ r["second_vec"]), "plain dot product"),
+        ("with_torch", lambda r: r["with_torch"] + 0.1, "torch wants dim=0"),
+    ],
+    "cosine_image": [
+        ("image", lambda r: check.common.cosines(rows()[:: 10 * 3][:40]), "about image_tokens"),
+        ("image", lambda r: r["image"] * 2, "the diagonal is not 1"),
+        ("image", lambda r: np.triu(r["image"]), "not symmetric"),
+        ("image", lambda r: r["image"][::-1, ::-1], "the cosines of the rows"),
+    ],
+    "histogram": [
+        ("counts", lambda r: r["counts"] / (r["counts"].sum() * 0.1), "these are densities"),
+        ("counts", lambda r: r["counts"][:-1], "20 counts (one per bin) that add up to 496"),
+        ("counts", lambda r: np.zeros(20), "still all zero"),
+        ("mean", lambda r: r["mean"] + 0.1, "values.mean()"),
+        ("sd", lambda r: r["sd"] ** 2, "this is the variance"),
+        ("sd", lambda r: r["sd"] + 0.1, "values.std()"),
+    ],
+    "density": [
+        ("density", lambda r: r["counts"], "these are counts"),
+        ("density", lambda r: r["counts"] / r["counts"].sum(), "divide by the bin width too"),
+        ("density", lambda r: r["density"] * 2, "the bars integrate to 1"),
+    ],
+    "shares": [
+        ("above_half", lambda r: r["above_half"] * 496, "np.mean(values > 0.5)"),
+        ("below_zero", lambda r: 1 - r["below_zero"], "np.mean(values < 0)"),
+    ],
+    "first_tokens": [
+        ("first_tokens", lambda r: [f"[unused{i}]" for i in range(20)], "decode ids 0"),
+    ],
+    "unused_tokens": [
+        ("is_unused", lambda r: np.roll(r["is_unused"], 1), "not the right tokens"),
+        ("is_unused", lambda r: r["is_unused"] & (np.arange(30522) < 100), "flag the 994"),
+        ("n_unused", lambda r: 993, "is_unused.sum()"),
+        ("unused_cos", lambda r: r["unused_cos"] * 2, "the diagonal is not 1"),
+    ],
+    "ordinary_sample": [
+        ("ordinary_ids", lambda r: r["ordinary_ids"][::-1], "sort the drawn ids"),
+        (
+            "ordinary_ids",
+            lambda r: np.sort([*r["ordinary_ids"][:-1], r["ordinary_ids"][0]]),
+            "some ids repeat",
+        ),
+        ("ordinary_ids", lambda r: r["unused_ids"], "[unused...] ones"),
+        ("ordinary_ids", lambda r: np.array([0, *r["ordinary_ids"][1:]]), "special"),
+        ("ordinary_ids", lambda r: r["ordinary_ids"][:-1], "expected 994 integers"),
+        ("ordinary_ids", lambda r: [*r["ordinary_ids"][:-1], 40000], "not in the vocabulary"),
+    ],
+    "set_summaries": [
+        # the finding of issue 11: an empty description (token_sets={}) printed PASS
+        ("description", lambda r: {}, "expected a dict with the keys ['unused', 'ordinary']"),
+        ("description", lambda r: {"unused": {}, "ordinary": {}}, "expected a dict with the keys"),
+        ("ordinary_ids", lambda r: r["ordinary_ids"][::-1], "sort the drawn ids"),
+        (
+            "description",
+            lambda r: described(r, "unused", "distinct cosines", lambda e, n, r: 1),
+            "len(np.unique(pairs.round(4)))",
+        ),
+        (
+            "description",
+            lambda r: described(r, "ordinary", "mean norm", unit_norms),
+            "take the norms of the raw rows",
+        ),
+        (
+            "description",
+            lambda r: described(
+                r, "ordinary", "mean off-diagonal", summary_with_diagonal("mean off-diagonal")
+            ),
+            "leave out the diagonal",
+        ),
+        (
+            "description",
+            lambda r: described(r, "unused", "min off-diagonal", lambda e, n, r: 0.5),
+            "the min of the off-diagonal cosines",
+        ),
+    ],
+    "unused_gap": [
+        ("gap", lambda r: -r["gap"], "the sign is flipped"),
+        ("gap", lambda r: r["gap"] + 0.1, "'mean off-diagonal' entries"),
+        ("direction", lambda r: "less" if r["direction"] == "more" else "more", "'more' when"),
+    ],
+    "scatter_pairs": [
+        ("scatter_cos", lambda r: r["scatter_r"], "swapped"),
+        ("scatter_r", lambda r: r["scatter_r"][::-1], "the same positions"),
+    ],
+    "row_means": [
+        ("row_mean", lambda r: rows().mean(axis=0), "average over the dimensions (axis=1)"),
+        ("row_mean_abs", lambda r: np.abs(r["row_mean"]), "this is |mean|"),
+        ("row_mean_abs", lambda r: r["row_mean_abs"] + 1, "np.abs(rows).mean(axis=1)"),
+        ("median_abs_mean", lambda r: r["median_abs_mean"] + 1, "np.median(np.abs(row_mean))"),
+        ("median_mean_abs", lambda r: r["median_mean_abs"] + 1, "np.median(row_mean_abs)"),
+    ],
+    "random_spread": [
+        ("random_sd", lambda r: r["random_sd"] ** 2, "1/d is the variance"),
+        ("random_sd", lambda r: 1 / np.sqrt(768), "the number of columns"),
+    ],
+    "largest_gap": [
+        ("max_gap", lambda r: r["max_gap"] + 1, "np.abs(r - cos).max()"),
+        (
+            "max_gap",
+            lambda r: float(np.max(inputs()["largest_gap"][1] - inputs()["largest_gap"][0])),
+            "absolute difference",
+        ),
+    ],
+}
 
-
-def test_ordinary_sample_and_gap(bert, capsys):
-    emb, tokenizer = bert
-    is_unused, unused_ids, unused_cos = unused_solution(emb, tokenizer)
-    special = set(tokenizer.all_special_ids)
-    pool = np.array([i for i in range(len(tokenizer)) if not is_unused[i] and i not in special])
-    ordinary = np.sort(np.random.default_rng(8).choice(pool, size=len(unused_ids), replace=False))
-    assert check.ordinary_sample(tokenizer, ordinary)
-    assert "PASS ordinary_sample: 994 distinct ordinary tokens" in capsys.readouterr().out
-    assert not check.ordinary_sample(tokenizer, ordinary[::-1])
-    assert "np.sort" in capsys.readouterr().out
-    assert not check.ordinary_sample(tokenizer, np.arange(994))
-    assert "[unused...] ones" in capsys.readouterr().out
-    assert not check.ordinary_sample(tokenizer, ordinary[:100])
-    assert "(994), not 100" in capsys.readouterr().out
-    assert not check.ordinary_sample(tokenizer, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-    off = ~np.eye(len(unused_ids), dtype=bool)
-    unit = F.normalize(torch.from_numpy(emb[ordinary]), dim=1)
-    gap = unused_cos[off].mean() - (unit @ unit.T).numpy()[off].mean()
-    assert check.unused_gap(tokenizer, emb, ordinary, gap)
-    assert "PASS unused_gap" in capsys.readouterr().out
-    assert not check.unused_gap(tokenizer, emb, ordinary, -gap)
-    assert "sign is flipped" in capsys.readouterr().out
-    assert not check.unused_gap(tokenizer, emb, ordinary, unused_cos.mean())
-    assert "FAIL unused_gap" in capsys.readouterr().out
-    assert not check.unused_gap(tokenizer, emb, ordinary, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
-
-
-def test_scatter_pairs_and_largest_gap(bert, capsys):
-    emb, _ = bert
-    rows = emb[::STRIDE]
-    cos, _ = upper_triangle_cosines(F.normalize(torch.from_numpy(rows), dim=1), BLOCK)
-    centred = rows - rows.mean(axis=1, keepdims=True)
-    r, _ = upper_triangle_cosines(F.normalize(torch.from_numpy(centred), dim=1), BLOCK)
-    step = 1000
-    pick = np.arange(0, r.size, step)
-    assert check.scatter_pairs(emb, STRIDE, step, cos[pick], r[pick])
-    assert f"PASS scatter_pairs: {pick.size} pairs" in capsys.readouterr().out
-    assert not check.scatter_pairs(emb, STRIDE, step, cos[pick], r[pick + 1])
-    assert "scatter_r differs" in capsys.readouterr().out
-    assert not check.scatter_pairs(emb, STRIDE, step, cos[1::step], r[pick])
-    assert "scatter_cos differs from the pairs at positions 0" in capsys.readouterr().out
-    assert not check.scatter_pairs(emb, STRIDE, step, cos[pick[:-1]], r[pick])
-    assert "from position 0" in capsys.readouterr().out
-    assert not check.scatter_pairs(emb, STRIDE, step, ..., r[pick])
-    assert "fill in the blank first" in capsys.readouterr().out
-
-    assert check.largest_gap(cos, r, np.abs(r - cos).max())
-    assert "PASS largest_gap" in capsys.readouterr().out
-    signed = (r - cos).max()
-    if abs(signed - np.abs(r - cos).max()) > 1e-9:
-        assert not check.largest_gap(cos, r, signed)
-        assert "absolute difference" in capsys.readouterr().out
-    assert not check.largest_gap(cos, r, np.abs(r - cos).mean())
-    assert "FAIL largest_gap" in capsys.readouterr().out
-    assert not check.largest_gap(cos, r, ...)
-    assert "fill in the blank first" in capsys.readouterr().out
+test_wrong_answers = checkutil.wrong_answers(check, inputs, WRONG)

@@ -1,4 +1,11 @@
-"""Self-checks for project 8, "Distribution of cosine similarities"."""
+"""Self-checks for project 8, "Distribution of cosine similarities".
+
+References come from the embedding matrix, the stride and the tokenizer. The all-to-all values
+(about 50 million per matrix) are compared at a fixed sample of at most 500 pairs, computed here
+from the matrix (with at most 500 pairs, all of them). The histogram and largest-gap checks take
+those checked arrays as their input: recomputing every pair here would double the notebook's
+run time.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import CheckFailed, check, common, require
+from ml4llm.checks import CheckFailed, Expect, check, common, require
+from ml4llm.tokens import decode_token
 
 N_UNUSED_BERT = 994  # [unused0] ... [unused993] in BERT's uncased vocabulary (offline copy too)
 _SAMPLE_PAIRS = 500  # pairs compared with a reference in the all-pairs checks
+ID_RANGE = "between 3,000 and 6,000: rng.choice(np.arange(3000, 6001), size=2, replace=False)"
+NORMALISE = (
+    "normalise every row to length 1 (divide each row by its own norm, F.normalize(x, dim=1))"
+)
+OFF = "leave out the diagonal (each token with itself, always 1)"
+RAW = "take the norms of the raw rows, before normalising (axis=1)"
 
 
 def _pair_indices(n: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -17,8 +31,7 @@ def _pair_indices(n: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray
     per_row = np.arange(n - 1, 0, -1, dtype=np.int64)  # row i has n - 1 - i pairs
     starts = np.concatenate([[0], np.cumsum(per_row)])
     rows = np.searchsorted(starts, positions, side="right") - 1
-    cols = rows + 1 + (positions - starts[rows])
-    return rows, cols
+    return rows, rows + 1 + (positions - starts[rows])
 
 
 def _sample_positions(n_pairs: int) -> np.ndarray:
@@ -27,75 +40,9 @@ def _sample_positions(n_pairs: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_pairs - 1, count).round().astype(np.int64))
 
 
-def _strided(embeddings: Any, stride: int, rows: Any = None) -> np.ndarray:
-    """Every ``stride``-th row of the matrix; checks the learner's ``rows`` against it if given."""
-    reference = common.as_array(embeddings)[:: int(stride)]
-    if rows is not None:
-        found = common.as_array(rows)
-        require(
-            found.shape == reference.shape,
-            f"the kept rows should have shape {reference.shape} (every {int(stride)}th row of the "
-            f"matrix: embeddings[::stride]), not {found.shape}",
-        )
-        require(
-            np.array_equal(found, reference),
-            "the kept rows are not every stride-th row: embeddings[::stride] starts at row 0",
-        )
-    return reference.astype(np.float64)
-
-
-def _check_pairs(rows: np.ndarray, values: Any, diagonal: Any, centre: bool) -> str:
-    values = common.as_array(values).ravel()
-    diagonal = common.as_array(diagonal).ravel()
-    n = rows.shape[0]
-    n_pairs = n * (n - 1) // 2
-    require(
-        values.size > 0,
-        "the values are still empty: fill in the block loop of upper_triangle_cosines first",
-    )
-    require(
-        values.size != n * n,
-        f"you collected all {n * n:,} entries: keep only the upper triangle (column > row)",
-    )
-    require(
-        values.size != n_pairs + n,
-        "you collected the diagonal too: keep columns strictly right of it (triu(diagonal=1))",
-    )
-    require(
-        values.size == n_pairs,
-        f"collected {values.size:,} values, expected n(n-1)/2 = {n_pairs:,} for n = {n:,}: "
-        "each block should run against the columns from its first row on, keeping column > row",
-    )
-    require(
-        diagonal.size == n,
-        f"the diagonals of all blocks together should hold {n:,} values, one per token; got {diagonal.size:,}",
-    )
-    worst = float(np.abs(diagonal - 1).max())
-    require(
-        worst <= 1e-5,
-        f"a block diagonal entry is off from 1 by {worst:.2g}: normalise every row to length 1 "
-        "(divide each row by its own norm, e.g. F.normalize(x, dim=1))"
-        + (" after mean-centring" if centre else ""),
-    )
-    positions = _sample_positions(n_pairs)
-    i, j = _pair_indices(n, positions)
-    reference = _pair_values(rows, i, j, centre)
-    error = float(np.abs(values[positions] - reference).max())
-    what = "Pearson r" if centre else "cosine"
-    hint = (
-        f"some values differ from the {what} of their pair by up to {error:.2g}: keep the pairs in "
-        "np.triu_indices order (row by row, columns j > i)"
-    )
-    if centre:
-        hint += ", and subtract each row's mean over its dimensions (axis=1) before normalising"
-    require(error <= 1e-4, hint)
-    return (
-        f"{n_pairs:,} values for n = {n:,}, block diagonals all 1, sampled pairs equal the {what}"
-    )
-
-
-def _pair_values(rows: np.ndarray, i: np.ndarray, j: np.ndarray, centre: bool) -> np.ndarray:
-    """The cosine (or, centred, Pearson r) of rows i[k] and j[k], for every k."""
+def _pair_values(rows: np.ndarray, positions: np.ndarray, centre: bool) -> np.ndarray:
+    """The cosine (or, centred, Pearson r) of the pairs at ``positions`` (triu order)."""
+    i, j = _pair_indices(len(rows), positions)
     a, b = rows[i], rows[j]
     if centre:
         a = a - a.mean(axis=1, keepdims=True)
@@ -103,389 +50,514 @@ def _pair_values(rows: np.ndarray, i: np.ndarray, j: np.ndarray, centre: bool) -
     return np.einsum("kd,kd->k", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
-@check
-def pair_cosine(
-    embeddings: Any, first_id: int, second_id: int, by_hand: float, with_torch: float
-) -> str:
-    """The hand-computed cosine of two tokens' rows and torch's cosine_similarity, both correct."""
-    matrix = common.as_array(embeddings)
-    a = np.asarray(matrix[int(first_id)], dtype=np.float64)
-    b = np.asarray(matrix[int(second_id)], dtype=np.float64)
-    reference = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-    dot = float(np.dot(a, b))
-    for name, value in [("by hand", by_hand), ("with torch", with_torch)]:
-        value = float(common.as_array(value).ravel()[0])
-        require(
-            abs(value - dot) > 1e-6 or abs(reference - dot) < 1e-6,
-            f"the cosine {name} is the plain dot product: divide it by the product of the two "
-            "vectors' norms",
-        )
-        require(
-            abs(value - reference) <= 1e-5,
-            f"the cosine {name} is {value:.6f}, but the two rows' cosine is {reference:.6f}: "
-            "dot(a, b) / (norm(a) * norm(b)); torch wants dim=0 for two 1-D vectors",
-        )
-    return f"cosine {reference:.6f} by hand and with torch"
+def _strided(embeddings: Any, stride: int) -> np.ndarray:
+    return common.as_array(embeddings)[:: int(stride)]
 
 
-@check
-def all_pairs(embeddings: Any, stride: int, rows: Any, values: Any, diagonal: Any) -> str:
-    """Block-wise cosines: n(n-1)/2 values in upper-triangle order, every block diagonal equal to 1.
-
-    ``rows`` must be every ``stride``-th row of ``embeddings``; the reference cosines of a fixed
-    sample of pairs are computed here from the matrix.
-    """
-    return _check_pairs(_strided(embeddings, stride, rows), values, diagonal, centre=False)
-
-
-@check
-def correlations(embeddings: Any, stride: int, values: Any, diagonal: Any) -> str:
-    """Block-wise Pearson r: like ``all_pairs``, on mean-centred rows; compared with np.corrcoef's r."""
-    return _check_pairs(_strided(embeddings, stride), values, diagonal, centre=True)
-
-
-def _require_submatrix(
-    embeddings: Any, ids: Any, cos: Any, rows: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fail unless ``cos`` is the cosine matrix of the given rows; return (reference, ``cos``)."""
-    expected = common.cosines(common.as_array(embeddings)[ids])
-    cos = common.as_array(cos)
-    require(
-        cos.shape == expected.shape,
-        f"the submatrix should be {len(ids)} x {len(ids)}, not {cos.shape}",
-    )
-    error = float(np.abs(cos - expected).max())
-    require(
-        error <= 1e-4,
-        f"the submatrix differs from the cosines of {rows} by up to {error:.2g}: "
-        f"normalise {rows}, then multiply them by their transpose",
-    )
-    return expected, cos
-
-
-@check
-def unused_tokens(tokenizer: Any, embeddings: Any, is_unused: Any, unused_cos: Any) -> str:
-    """The ``[unused`` flags (994 in BERT's uncased vocabulary) and their cosine submatrix."""
-    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    reference = np.array([s.startswith("[unused") for s in strings])
-    flags = common.as_array(is_unused).astype(bool).ravel()
-    require(
-        flags.size == reference.size,
-        f"give one flag per vocabulary entry ({reference.size:,}), not {flags.size:,}",
-    )
-    require(
-        flags.sum() == reference.sum(),
-        f"flagged {int(flags.sum())} tokens, but {int(reference.sum())} strings start with "
-        "'[unused' (convert_ids_to_tokens, then str.startswith)",
-    )
-    require(np.array_equal(flags, reference), "the right number, but not the right tokens")
-    ids = np.flatnonzero(reference)
-    _require_submatrix(embeddings, ids, unused_cos, "the unused rows")
-    note = "" if len(ids) == N_UNUSED_BERT else f" (BERT's vocabulary has {N_UNUSED_BERT})"
-    return f"{len(ids)} [unused...] tokens{note}, cosine submatrix {len(ids)} x {len(ids)}"
-
-
-_SUMMARY_KEYS = (
-    "distinct cosines",
-    "min off-diagonal",
-    "max off-diagonal",
-    "mean off-diagonal",
-    "mean norm",
-    "sd of norms",
-)
-
-
-def _set_summary(embeddings: Any, ids: Any, cos: Any, summary: Any) -> str:
-    """A set of tokens' cosine submatrix and its description (off-diagonal values, row norms)."""
-    ids = common.as_array(ids).astype(np.int64).ravel()
-    matrix = common.as_array(embeddings)[ids].astype(np.float64)
-    norms = np.linalg.norm(matrix, axis=1)
-    expected, cos = _require_submatrix(embeddings, ids, cos, "the rows")
-    missing = [key for key in _SUMMARY_KEYS if key not in summary]
-    require(not missing, f"the description lacks {missing}")
-    off = ~np.eye(len(ids), dtype=bool)
-    reference = {
-        "distinct cosines": len(np.unique(cos[off])),
-        "min off-diagonal": expected[off].min(),
-        "max off-diagonal": expected[off].max(),
-        "mean off-diagonal": expected[off].mean(),
-        "mean norm": norms.mean(),
-        "sd of norms": norms.std(),
+def _pairs(embeddings: Any, stride: int) -> dict[str, Any]:
+    """Parts 2, 4 and 5: the kept rows, the sampled pairs' values and the block diagonals."""
+    raw = _strided(embeddings, stride)
+    rows = raw.astype(np.float64)
+    n = len(rows)
+    positions = _sample_positions(n * (n - 1) // 2)
+    ones = np.ones(n)
+    return {
+        "rows": Expect(
+            raw,
+            "the kept rows should be every stride-th row of the matrix, from row 0: "
+            "embeddings[::stride]",
+        ),
+        "n_kept": Expect(n, "the number of kept tokens: rows.shape[0]"),
+        "positions": positions,
+        "cosines": _pair_values(rows, positions, centre=False),
+        "correlations": _pair_values(rows, positions, centre=True),
+        "diagonal": Expect(ones, f"one block diagonal entry per token, each 1: {NORMALISE}"),
+        "r_diagonal": Expect(ones, f"one entry per token, each 1: {NORMALISE} after mean-centring"),
     }
+
+
+def _require_pairs(values: Any, n: int, positions: np.ndarray, right: np.ndarray, **how: Any):
+    """The collected values: n(n-1)/2 of them, equal to ``right`` at the sampled ``positions``."""
+    n_pairs = n * (n - 1) // 2
+    try:
+        array = common.as_array(values)
+        size = array.size if array.dtype.kind in "biuf" else None
+    except (TypeError, ValueError, RuntimeError):
+        size = None
+    loop = "fill in the block loop of upper_triangle_cosines first"
+    require(size != 0, f"values are still empty: {loop}")
+    require(size != n * n, f"values: you collected all {n * n:,} entries: keep column > row only")
     require(
-        int(summary["distinct cosines"]) == reference["distinct cosines"],
-        f"'distinct cosines' should count the different off-diagonal values "
-        f"({reference['distinct cosines']:,}): len(np.unique(...)) of the off-diagonal entries",
+        size != n_pairs + n,
+        "values: you collected the diagonal too: keep the columns strictly right of it",
     )
-    for key in _SUMMARY_KEYS[1:]:
-        value = float(summary[key])
-        hint = f"{key!r} is {value:.4f}, expected {reference[key]:.4f}"
-        with_diagonal = {"max off-diagonal": expected.max(), "mean off-diagonal": expected.mean()}
-        if key in with_diagonal and abs(value - with_diagonal[key]) < 1e-6:
-            hint += ": leave out the diagonal (each token with itself, always 1)"
-        elif "norm" in key:
-            hint += ": take the norms of the raw rows, before normalising (axis=1)"
-        require(abs(value - reference[key]) <= 1e-4, hint)
+    require(
+        size is None or size == n_pairs,
+        f"values: collected {size}, expected n(n-1)/2 = {n_pairs:,} for n = {n:,}: each block "
+        "should run against the columns from its first row on, keeping column > row",
+    )
+    got = common.require_array(values, name="values", shape=(n_pairs,))
+    common.require_values(got[positions], right, name="values", atol=1e-4, **how)
+
+
+def _require_ndarrays(**values: Any) -> None:
+    """The plots and prints after the check call .size, .min(): NumPy arrays only."""
+    for name, value in values.items():
+        require(
+            isinstance(value, np.ndarray),
+            f"{name}: give a NumPy array (e.g. np.concatenate(...) or .cpu().numpy()), not "
+            f"{common.describe(value)}",
+        )
+
+
+def _order(what: str) -> str:
     return (
-        f"{len(ids)} tokens: mean off-diagonal cosine {reference['mean off-diagonal']:.3f}, "
-        f"mean norm {reference['mean norm']:.3f}"
+        f"some values differ from the {what} of their pair: keep the pairs in np.triu_indices "
+        "order (row by row, columns j > i)"
     )
 
 
-@check
-def set_summaries(embeddings: Any, token_sets: Any, description: Any) -> str:
-    """Each set's cosine submatrix and its description; ``token_sets`` maps name -> (ids, cos)."""
-    require(
-        len(description) > 0,
-        "description is still empty: fill in the loop over the token sets first",
+def _complete(ref: dict[str, Any], key: str) -> Any:
+    """The right values when the sample holds every pair (a small matrix), else None."""
+    n = ref["n_kept"].value
+    return ref[key] if len(ref["positions"]) == n * (n - 1) // 2 else None
+
+
+def _cosine_pairs(embeddings: Any, stride: int) -> dict[str, Any]:
+    ref = _pairs(embeddings, stride)
+    return {**ref, "values": _complete(ref, "cosines")}
+
+
+def _r_pairs(embeddings: Any, stride: int) -> dict[str, Any]:
+    ref = _pairs(embeddings, stride)
+    return {**ref, "values": _complete(ref, "correlations")}
+
+
+@check(reference=_cosine_pairs)
+def all_pairs(embeddings, stride, *, rows, n_kept, values, diagonal, ref) -> str:
+    """Block-wise cosines: n(n-1)/2 values in upper-triangle order, every block diagonal 1."""
+    n = ref["n_kept"]
+    _require_pairs(values, n, ref["positions"], ref["cosines"], hint=_order("cosine"))
+    _require_ndarrays(values=values, diagonal=diagonal)
+    return f"{n:,} tokens, {n * (n - 1) // 2:,} values, block diagonals all 1"
+
+
+@check(reference=_r_pairs)
+def correlations(embeddings, stride, *, values, r_diagonal, ref) -> str:
+    """Block-wise Pearson r: like ``all_pairs``, on mean-centred rows."""
+    n = ref["n_kept"]
+    cosines = (ref["cosines"], "these are cosines: subtract each row's mean (axis=1) first")
+    _require_pairs(
+        values,
+        n,
+        ref["positions"],
+        ref["correlations"],
+        hint=_order("Pearson r") + ", and subtract each row's mean over its dimensions (axis=1)",
+        traps=[cosines],
     )
-    details = []
-    for name, (ids, cos) in token_sets.items():
-        require(name in description, f"description has no entry for {name!r}: describe every set")
-        try:
-            details.append(f"{name}: " + _set_summary(embeddings, ids, cos, description[name]))
-        except CheckFailed as failed:
-            raise CheckFailed(f"{name}: {failed}") from None
-    return "; ".join(details)
+    _require_ndarrays(values=values, r_diagonal=r_diagonal)
+    return f"{n * (n - 1) // 2:,} values, sampled pairs equal np.corrcoef's r"
 
 
-@check
-def row_means(embeddings: Any, stride: int, row_mean: Any, row_mean_abs: Any) -> str:
-    """Each kept token's mean over its dimensions, and its mean absolute value."""
-    rows = _strided(embeddings, stride)
-    mean = common.as_array(row_mean).ravel()
-    mean_abs = common.as_array(row_mean_abs).ravel()
-    n, width = rows.shape
-    for name, value in [("row_mean", mean), ("row_mean_abs", mean_abs)]:
-        require(
-            value.size == n,
-            f"{name} needs one value per kept token ({n:,}); with {value.size:,} values, "
-            "check the axis (axis=1 averages over the dimensions)",
-        )
-    require(
-        np.allclose(mean, rows.mean(axis=1), atol=1e-6),
-        "row_mean should be each row's average over its dimensions: rows.mean(axis=1)",
+def _ids(first_id: Any, second_id: Any) -> tuple[int, int]:
+    """Two different seeded ids from 3,000 … 6,000 (a random draw: any such pair is right)."""
+    ids = tuple(
+        int(common.require_array(v, name=name, shape=(), kind="integers"))
+        for name, v in [("first_id", first_id), ("second_id", second_id)]
     )
-    require(
-        np.allclose(mean_abs, np.abs(rows).mean(axis=1), atol=1e-6),
-        "row_mean_abs should average the absolute values: np.abs(rows).mean(axis=1)",
-    )
-    return f"{n:,} per-token means over {width} dimensions"
-
-
-def _every_kth(n: int, side: int, image_tokens: int) -> int:
-    """The stride k that keeps ``side`` of ``n`` rows, checked to give about image_tokens."""
-    require(
-        image_tokens / 2 <= side <= 2 * image_tokens,
-        f"{side} tokens per side is far from image_tokens = {image_tokens}: keep every k-th token "
-        "with k = n // image_tokens",
-    )
-    steps = [
-        k for k in range(max(1, n // (side + 1)), n // max(side - 1, 1) + 2) if -(-n // k) == side
-    ]
-    require(steps, f"{side} is not the number of rows that a stride k keeps of {n}")
-    return steps[0]
-
-
-@check
-def pair_vectors(
-    embeddings: Any, first_id: Any, second_id: Any, first_vec: Any, second_vec: Any
-) -> str:
-    """Two different seeded ids from 3,000 … 6,000 and their rows of the embedding matrix."""
-    matrix = common.as_array(embeddings)
-    ids = [int(common.as_array(first_id).ravel()[0]), int(common.as_array(second_id).ravel()[0])]
-    require(
-        all(3000 <= i <= 6000 for i in ids),
-        f"the ids {ids} should lie between 3,000 and 6,000: rng.choice(np.arange(3000, 6001), ...)",
-    )
+    require(all(3000 <= i <= 6000 for i in ids), f"the ids {list(ids)} should lie {ID_RANGE}")
     require(ids[0] != ids[1], "the two ids are the same: draw without replacement (replace=False)")
-    for name, token_id, vector in [
-        ("first_vec", ids[0], first_vec),
-        ("second_vec", ids[1], second_vec),
-    ]:
-        require(
-            np.array_equal(common.as_array(vector), matrix[token_id]),
-            f"{name} is not row {token_id} of the matrix: embeddings[token_id]",
-        )
-    return f"ids {ids[0]} and {ids[1]}, their rows"
+    return ids[0], ids[1]
 
 
-@check
-def cosine_image(embeddings: Any, stride: int, image_tokens: int, image: Any) -> str:
-    """The full cosine matrix of every k-th kept token (about image_tokens per side)."""
-    rows = _strided(embeddings, stride)
-    found = common.as_array(image).astype(np.float64)
-    require(
-        found.ndim == 2 and found.shape[0] == found.shape[1],
-        f"the image should be a square matrix, not shape {found.shape}: few @ few.T",
-    )
-    k = _every_kth(rows.shape[0], found.shape[0], image_tokens)
-    few = rows[::k]
-    unit = few / np.linalg.norm(few, axis=1, keepdims=True)
-    error = float(np.abs(found - unit @ unit.T).max())
-    require(
-        error <= 1e-4,
-        f"the image differs from the cosines of every {k}th kept token by up to {error:.2g}: "
-        "take the normalised rows unit[::step] and multiply them by their transpose",
-    )
-    return f"{found.shape[0]} x {found.shape[0]} cosines of every {k}th kept token"
+def _pair(tokenizer: Any, embeddings: Any) -> dict[str, Any]:
+    """One valid draw (ids 3000 and 3001) with its vectors, words and cosine."""
+    matrix = common.as_array(embeddings)
+    a, b = matrix[3000].astype(np.float64), matrix[3001].astype(np.float64)
+    cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return {
+        "first_id": 3000,
+        "second_id": 3001,
+        "first_vec": matrix[3000],
+        "second_vec": matrix[3001],
+        "first_word": decode_token(tokenizer, 3000),
+        "second_word": decode_token(tokenizer, 3001),
+        "by_hand": cos,
+        "with_torch": cos,
+    }
 
 
-@check
-def histogram(
-    values: Any, bin_edges: Any, counts: Any, above_half: Any = None, below_zero: Any = None
+@check(reference=_pair)
+def pair_vectors(
+    tokenizer, embeddings, *, first_id, second_id, first_vec, second_vec, first_word, second_word
 ) -> str:
-    """Counts of the collected cosines in the fixed bins; optionally the shares > 0.5 and < 0.
-
-    The reference is computed here from the cosines that ``all_pairs`` has checked.
-    """
-    values = common.as_array(values).ravel()
-    edges = common.as_array(bin_edges).ravel()
-    found = common.as_array(counts).astype(np.float64).ravel()
-    require(
-        found.size == edges.size - 1,
-        f"{edges.size} bin edges make {edges.size - 1} bins; you have {found.size} counts",
-    )
-    require(found.sum() > 0, "the counts are still all zero: np.histogram(values, bins=bin_edges)")
-    require(
-        abs(found.sum() - 1 / np.diff(edges).mean()) > 1e-6 or found.sum() == values.size,
-        "these are densities: count the pairs (np.histogram without density=True)",
-    )
-    expected, _ = np.histogram(values, bins=edges)
-    require(
-        np.array_equal(found, expected),
-        f"the counts differ from np.histogram of the {values.size:,} cosines with bins=bin_edges "
-        f"(they should add up to {values.size:,}, yours to {int(found.sum()):,})",
-    )
-    detail = f"{int(found.sum()):,} pairs in {found.size} bins"
-    for name, share, expected_share in [
-        ("above_half", above_half, lambda: np.mean(values > 0.5)),
-        ("below_zero", below_zero, lambda: np.mean(values < 0)),
-    ]:
-        if share is None:
-            continue
-        reference = float(expected_share())
-        value = float(share)
-        require(
-            abs(value - reference) <= 1e-9 + 1e-6 * reference,
-            f"{name} is {value:.4f}, expected the share of pairs {reference:.4f}: the mean of "
-            "a boolean array is the fraction of True",
+    """Two different seeded ids from 3,000 … 6,000, their rows of the matrix and their words."""
+    ids = _ids(first_id, second_id)
+    matrix = common.as_array(embeddings)
+    for name, token_id, vector in [("first", ids[0], first_vec), ("second", ids[1], second_vec)]:
+        common.require_values(
+            vector,
+            matrix[token_id],
+            name=f"{name}_vec",
+            hint=f"{name}_vec is not row {token_id} of the matrix: embeddings[{name}_id]",
         )
-        detail += f", {name} {reference:.4f}"
-    return detail
+    for name, token_id, word in [("first", ids[0], first_word), ("second", ids[1], second_word)]:
+        common.require_values(
+            word,
+            decode_token(tokenizer, token_id),
+            name=f"{name}_word",
+            hint=f"the token of {name}_id: decode_token(tokenizer, {name}_id)",
+        )
+    return f"ids {ids[0]} and {ids[1]}, their rows and words"
 
 
-@check
-def random_spread(embeddings: Any, random_sd: Any) -> str:
-    """The standard deviation of random directions' cosines in the matrix's width: 1/sqrt(d)."""
-    width = common.as_array(embeddings).shape[1]
-    expected = 1 / np.sqrt(width)
-    value = float(random_sd)
-    require(
-        abs(value - 1 / width) > 1e-12,
-        "1/d is the variance; the standard deviation is its square root, 1/sqrt(d)",
+@check(reference=_pair)
+def pair_cosine(tokenizer, embeddings, *, first_id, second_id, by_hand, with_torch) -> str:
+    """The hand-computed cosine of two tokens' rows and torch's cosine_similarity, both right."""
+    i, j = _ids(first_id, second_id)
+    matrix = common.as_array(embeddings)
+    a, b = matrix[i].astype(np.float64), matrix[j].astype(np.float64)
+    cos, dot = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))), float(a @ b)
+    for name, value in [("by_hand", by_hand), ("with_torch", with_torch)]:
+        common.require_values(
+            value,
+            cos,
+            name=name,
+            hint="the cosine is dot(a, b) / (norm(a) * norm(b)); torch wants dim=0 for two 1-D "
+            "vectors",
+            traps=[(dot, "the plain dot product: divide it by the product of the vectors' norms")],
+        )
+    return f"cosine {cos:.6f} by hand and with torch"
+
+
+def _image(embeddings: Any, stride: int, image_tokens: int) -> dict[str, Any]:
+    rows = _strided(embeddings, stride)
+    step = max(1, len(rows) // int(image_tokens))
+    shared = common.cosine_expect(rows[::step])
+    far = (
+        lambda m: m.ndim == 2 and not image_tokens / 2 <= len(m) <= 2 * image_tokens,
+        f"the image should show about image_tokens = {image_tokens} tokens per side: keep every "
+        "step-th kept token with step = n_kept // image_tokens",
     )
-    require(
-        abs(value - expected) <= 1e-9,
-        f"for d = {width} dimensions the spread is 1/sqrt(d) = {expected:.4f}, not {value:.4f} "
-        "(d is the number of columns)",
-    )
-    return f"1/sqrt({width}) = {expected:.4f}"
+    return {"image": Expect(shared.value, shared.hint, [far, *shared.traps], atol=shared.atol)}
 
 
-@check
-def ordinary_sample(tokenizer: Any, ordinary_ids: Any) -> str:
-    """As many ordinary tokens as unused ones: distinct, sorted, none special and none unused."""
+@check(reference=_image)
+def cosine_image(embeddings, stride, image_tokens, *, image) -> str:
+    """The full cosine matrix of every step-th kept token (about image_tokens per side)."""
+    n = len(common.as_array(image))
+    return f"{n} x {n} cosines, symmetric, unit diagonal"
+
+
+_LAST: dict[tuple, np.ndarray] = {}  # the last histogram: histogram and density share it
+
+
+def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """np.histogram's counts, computed once for two checks of the same 50 million values."""
+    key = (id(values), values.size, float(values[::100_003].sum()), edges.tobytes())
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = np.histogram(values, bins=edges)[0]
+    return _LAST[key]
+
+
+def _histogram(values: Any, bin_edges: Any) -> dict[str, Any]:
+    """Counts, mean and sd of the cosines that all_pairs has checked against the matrix."""
+    values, edges = common.as_array(values).ravel(), common.as_array(bin_edges).ravel()
+    counts = _counts(values, edges)
+    density = counts / (counts.sum() * np.diff(edges))
+    how = f"{len(edges) - 1} counts (one per bin) that add up to {values.size:,}"
+    mean, sd = float(values.mean()), float(values.std())
+    return {
+        "counts": Expect(
+            counts,
+            f"np.histogram(values, bins=bin_edges) gives {how}",
+            traps=[(density, "these are densities: count the pairs (without density=True)")],
+        ),
+        "density": Expect(
+            density,
+            "the density is counts / (counts.sum() * np.diff(bin_edges)): the bars integrate to 1",
+            traps=[
+                (counts, "these are counts: divide them by counts.sum() * np.diff(bin_edges)"),
+                (counts / counts.sum(), "these are shares per bin: divide by the bin width too"),
+            ],
+        ),
+        "mean": Expect(mean, "the mean of all collected cosines: values.mean()", atol=1e-6),
+        "sd": Expect(
+            sd,
+            "the standard deviation of all collected cosines: values.std()",
+            traps=[(sd**2, "this is the variance: the standard deviation is its square root")],
+            atol=1e-6,
+        ),
+        "above_half": Expect(
+            float(np.mean(values > 0.5)),
+            "the share of pairs with cosine > 0.5: np.mean(values > 0.5), as the mean of a "
+            "boolean array is the fraction of True",
+            atol=1e-9,
+        ),
+        "below_zero": Expect(
+            float(np.mean(values < 0)),
+            "the share of pairs with cosine < 0: np.mean(values < 0), as the mean of a boolean "
+            "array is the fraction of True",
+            atol=1e-9,
+        ),
+    }
+
+
+@check(reference=_histogram)
+def histogram(values, bin_edges, *, counts, mean, sd) -> str:
+    """Counts of the checked cosines in the fixed bins, their mean and standard deviation."""
+    return f"{common.as_array(values).size:,} pairs in {len(bin_edges) - 1} bins, mean {mean:.3f}"
+
+
+@check(reference=_histogram)
+def density(values, bin_edges, *, density) -> str:
+    """The histogram as a density: counts per unit of cosine, relative to all pairs."""
+    return f"{len(bin_edges) - 1} bins, integrating to 1"
+
+
+@check(reference=_histogram)
+def shares(values, bin_edges, *, above_half, below_zero) -> str:
+    """The shares of pairs with cosine > 0.5 and < 0."""
+    return f"above 0.5: {above_half:.4f}, below 0: {below_zero:.4f}"
+
+
+def _unused(tokenizer: Any, embeddings: Any) -> dict[str, Any]:
+    """Part 3: the flags, the unused tokens' cosines, an ordinary sample and both descriptions."""
     strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    n_unused = sum(s.startswith("[unused") for s in strings)
-    ids = common.as_array(ordinary_ids).astype(np.int64).ravel()
-    require(
-        ids.size == n_unused,
-        f"draw as many ordinary tokens as there are unused ones ({n_unused}), not {ids.size}",
-    )
-    require(len(np.unique(ids)) == ids.size, "some ids repeat: draw without replacement")
-    require(np.all(np.diff(ids) > 0), "sort the drawn ids (np.sort)")
+    flags = np.array([s.startswith("[unused") for s in strings])
+    unused = np.flatnonzero(flags)
     special = set(tokenizer.all_special_ids)
+    ordinary = np.array([i for i in range(len(flags)) if not flags[i] and i not in special])
+    count = (
+        lambda v: v.sum() != flags.sum(),
+        f"flag the {int(flags.sum())} strings that start with '[unused' (convert_ids_to_tokens, "
+        "then str.startswith)",
+    )
+    ids = ordinary[np.linspace(0, len(ordinary) - 1, len(unused)).astype(int)]
+    return {
+        "first_tokens": Expect(
+            [decode_token(tokenizer, i) for i in range(20)],
+            "decode ids 0 … 19 one at a time: decode_token(tokenizer, token_id)",
+        ),
+        "is_unused": Expect(flags, "the right number, but not the right tokens", traps=[count]),
+        "n_unused": Expect(int(flags.sum()), "the number of flagged tokens: is_unused.sum()"),
+        "unused_cos": common.cosine_expect(common.as_array(embeddings)[unused]),
+        "unused_ids": unused,
+        "ordinary_ids": ids,
+        "strings": strings,
+        "special": special,
+    }
+
+
+@check(reference=_unused)
+def first_tokens(tokenizer, embeddings, *, first_tokens) -> str:
+    """The decoded strings of ids 0 … 19."""
+    return f"ids 0 … 19: {first_tokens[0]!r} … {first_tokens[-1]!r}"
+
+
+@check(reference=_unused)
+def unused_tokens(tokenizer, embeddings, *, is_unused, n_unused, unused_cos) -> str:
+    """The ``[unused`` flags (994 in BERT's uncased vocabulary) and their cosine submatrix."""
+    note = "" if n_unused == N_UNUSED_BERT else f" (BERT's vocabulary has {N_UNUSED_BERT})"
+    return f"{n_unused} [unused...] tokens{note}, cosine submatrix {n_unused} x {n_unused}"
+
+
+def _require_ordinary(ordinary_ids: Any, ref: dict[str, Any]) -> np.ndarray:
+    """As many ordinary tokens as unused ones: distinct, sorted, none special and none unused."""
+    n, strings = len(ref["unused_ids"]), ref["strings"]
+    ids = common.require_array(ordinary_ids, name="ordinary_ids", shape=(n,), kind="integers")
+    require(
+        np.all((ids >= 0) & (ids < len(strings))),
+        "ordinary_ids: some ids are not in the vocabulary",
+    )
+    require(len(np.unique(ids)) == n, "ordinary_ids: some ids repeat: draw without replacement")
+    require(np.all(np.diff(ids) > 0), "ordinary_ids: sort the drawn ids (np.sort)")
     require(
         not any(strings[i].startswith("[unused") for i in ids),
-        "some drawn tokens are [unused...] ones: draw from the tokens that are not unused",
+        "ordinary_ids: some drawn tokens are [unused...] ones: draw from the tokens that are not",
     )
     require(
-        not any(int(i) in special for i in ids),
-        "some drawn tokens are special ([CLS], [SEP], ...): leave tokenizer.all_special_ids out",
+        not any(int(i) in ref["special"] for i in ids),
+        "ordinary_ids: some drawn tokens are special ([CLS], [SEP], ...): leave "
+        "tokenizer.all_special_ids out",
     )
+    return ids
+
+
+@check(reference=_unused)
+def ordinary_sample(tokenizer, embeddings, *, ordinary_ids, ref) -> str:
+    """As many ordinary tokens as unused ones: distinct, sorted, none special and none unused."""
+    ids = _require_ordinary(ordinary_ids, ref)
     return f"{ids.size} distinct ordinary tokens, ids {ids.min()} … {ids.max()}"
 
 
-@check
-def unused_gap(tokenizer: Any, embeddings: Any, ordinary_ids: Any, gap: Any) -> str:
+def _summary(embeddings: Any, ids: np.ndarray) -> dict[str, float]:
+    """A set of tokens' off-diagonal cosines and the norms of its raw rows."""
+    rows = common.as_array(embeddings)[ids].astype(np.float64)
+    cos = common.cosines(rows)
+    pairs, norms = cos[~np.eye(len(ids), dtype=bool)], np.linalg.norm(rows, axis=1)
+    return {
+        "distinct cosines": float(len(np.unique(pairs.round(4)))),  # compared within 1 %
+        "min off-diagonal": pairs.min(),
+        "max off-diagonal": pairs.max(),
+        "mean off-diagonal": pairs.mean(),
+        "mean norm": norms.mean(),
+        "sd of norms": norms.std(),
+        "with diagonal": {"max off-diagonal": cos.max(), "mean off-diagonal": cos.mean()},
+    }
+
+
+def _require_summary(summary: Any, embeddings: Any, ids: np.ndarray, name: str) -> None:
+    right = _summary(embeddings, ids)
+    keys = [k for k in right if k != "with diagonal"]
+    require(
+        isinstance(summary, dict) and set(summary) == set(keys),
+        f"{name}: expected a dict with the keys {keys}, got {common.describe(summary)}",
+    )
+    hints = {
+        "distinct cosines": "count the different off-diagonal values to 4 decimals: "
+        "len(np.unique(pairs.round(4)))",
+        "mean norm": RAW,
+        "sd of norms": RAW,
+    }
+    for key in keys:
+        wrong = right["with diagonal"].get(key)
+        common.require_values(
+            summary[key],
+            right[key],
+            name=f"{name}[{key!r}]",
+            hint=hints.get(key, f"the {key.split()[0]} of the off-diagonal cosines ({OFF})"),
+            traps=[] if wrong is None else [(wrong, OFF)],
+            atol=0 if key == "distinct cosines" else 1e-4,
+            rtol=0.01 if key == "distinct cosines" else 1e-4,  # float32 may round a few otherwise
+        )
+
+
+def _sets(tokenizer: Any, embeddings: Any) -> dict[str, Any]:
+    """Part 3's descriptions and gap for the reference's example ordinary sample."""
+    ref = _unused(tokenizer, embeddings)
+    sets = {"unused": ref["unused_ids"], "ordinary": ref["ordinary_ids"]}
+    description = {k: _summary(embeddings, ids) for k, ids in sets.items()}
+    for entry in description.values():
+        del entry["with diagonal"]
+    gap = description["unused"]["mean off-diagonal"] - description["ordinary"]["mean off-diagonal"]
+    direction = "more" if gap > 0 else "less"
+    return {**ref, "description": description, "gap": gap, "direction": direction}
+
+
+@check(reference=_sets)
+def set_summaries(tokenizer, embeddings, *, ordinary_ids, description, ref) -> str:
+    """Both sets' descriptions: off-diagonal cosines and raw row norms, per set."""
+    ordinary = _require_ordinary(ordinary_ids, ref)
+    sets = {"unused": ref["unused_ids"], "ordinary": ordinary}
+    require(
+        isinstance(description, dict) and set(description) == set(sets),
+        f"description: expected a dict with the keys {list(sets)} (one entry per set), got "
+        f"{common.describe(description)}",
+    )
+    for name, ids in sets.items():
+        _require_summary(description[name], embeddings, ids, f"description[{name!r}]")
+    means = ", ".join(f"{k} {description[k]['mean off-diagonal']:.3f}" for k in sets)
+    return f"{len(ordinary)} tokens per set; mean off-diagonal cosine {means}"
+
+
+@check(reference=_sets)
+def unused_gap(tokenizer, embeddings, *, ordinary_ids, gap, direction, ref) -> str:
     """Mean off-diagonal cosine of the unused tokens minus that of the ordinary sample."""
-    strings = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    unused = [i for i, s in enumerate(strings) if s.startswith("[unused")]
-    matrix = common.as_array(embeddings)
-
-    def mean_off_diagonal(ids: Any) -> float:
-        rows = matrix[np.asarray(ids, dtype=np.int64)].astype(np.float64)
-        unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-        cos = unit @ unit.T
-        return float(cos[~np.eye(len(rows), dtype=bool)].mean())
-
-    expected = mean_off_diagonal(unused) - mean_off_diagonal(common.as_array(ordinary_ids).ravel())
-    value = float(gap)
-    require(
-        abs(value + expected) > 1e-5 or abs(expected) < 1e-5,
-        "the sign is flipped: unused minus ordinary",
+    ordinary = _require_ordinary(ordinary_ids, ref)
+    means = [_summary(embeddings, i)["mean off-diagonal"] for i in (ref["unused_ids"], ordinary)]
+    right = means[0] - means[1]
+    common.require_values(
+        gap,
+        right,
+        name="gap",
+        hint="the difference of the two sets' 'mean off-diagonal' entries",
+        traps=[(-right, "the sign is flipped: unused minus ordinary")],
     )
-    require(
-        abs(value - expected) <= 1e-5,
-        f"the gap is {expected:.4f}, not {value:.4f}: the difference of the two sets' "
-        "'mean off-diagonal' entries",
+    common.require_values(
+        direction,
+        "more" if right > 0 else "less",
+        name="direction",
+        hint="'more' when the gap is positive, else 'less'",
     )
-    return f"unused minus ordinary mean off-diagonal cosine = {expected:.4f}"
+    return f"unused minus ordinary mean off-diagonal cosine = {right:.4f}"
 
 
-@check
-def scatter_pairs(
-    embeddings: Any, stride: int, pair_step: int, scatter_cos: Any, scatter_r: Any
-) -> str:
+def _part5(embeddings: Any, stride: int, pair_step: int | None) -> dict[str, Any]:
+    """Part 5: the scatter's pairs (none without a pair_step) and the rows' means."""
+    rows = _strided(embeddings, stride).astype(np.float64)
+    n = len(rows)
+    end = 0 if pair_step is None else n * (n - 1) // 2
+    positions = np.arange(0, end, int(pair_step or 1), dtype=np.int64)
+    cos, r = _pair_values(rows, positions, False), _pair_values(rows, positions, True)
+    pick = "index both arrays with the same positions: np.arange(0, n_pairs, pair_step)"
+    swapped = "scatter_cos and scatter_r are swapped"
+    mean, mean_abs = rows.mean(axis=1), np.abs(rows).mean(axis=1)
+    axis = "one value per kept token: average over the dimensions (axis=1)"
+    return {
+        "scatter_cos": Expect(cos, pick, traps=[(r, swapped)], atol=1e-4),
+        "scatter_r": Expect(r, pick, traps=[(cos, swapped)], atol=1e-4),
+        "row_mean": Expect(mean, f"each row's mean, {axis}: rows.mean(axis=1)", atol=1e-6),
+        "row_mean_abs": Expect(
+            mean_abs,
+            f"the mean of the absolute values, {axis}: np.abs(rows).mean(axis=1)",
+            traps=[(np.abs(mean), "this is |mean|: take the absolute values first")],
+            atol=1e-6,
+        ),
+        "median_abs_mean": Expect(
+            float(np.median(np.abs(mean))), "np.median(np.abs(row_mean))", atol=1e-6
+        ),
+        "median_mean_abs": Expect(float(np.median(mean_abs)), "np.median(row_mean_abs)", atol=1e-6),
+    }
+
+
+@check(reference=_part5)
+def scatter_pairs(embeddings, stride, pair_step, *, scatter_cos, scatter_r) -> str:
     """Cosine and r of every pair_step-th pair (positions 0, step, 2 step, ... in triu order)."""
-    rows = _strided(embeddings, stride)
-    n = rows.shape[0]
-    positions = np.arange(0, n * (n - 1) // 2, int(pair_step), dtype=np.int64)
-    i, j = _pair_indices(n, positions)
-    for name, found, centre in [
-        ("scatter_cos", scatter_cos, False),
-        ("scatter_r", scatter_r, True),
-    ]:
-        values = common.as_array(found).astype(np.float64).ravel()
-        require(
-            values.size == positions.size,
-            f"{name} should hold {positions.size} values (every {int(pair_step):,}th of the "
-            f"{n * (n - 1) // 2:,} pairs, from position 0), not {values.size}",
-        )
-        error = float(np.abs(values - _pair_values(rows, i, j, centre)).max())
-        require(
-            error <= 1e-4,
-            f"{name} differs from the pairs at positions 0, {int(pair_step):,}, … by up to "
-            f"{error:.2g}: index both arrays with the same positions (pick)",
-        )
-    return f"{positions.size} pairs, every {int(pair_step):,}th"
+    _require_ndarrays(scatter_cos=scatter_cos, scatter_r=scatter_r)
+    return f"{len(scatter_cos)} pairs, every {int(pair_step):,}th"
 
 
-@check
-def largest_gap(cosines: Any, correlations: Any, max_gap: Any) -> str:
+@check(reference=lambda embeddings, stride: _part5(embeddings, stride, pair_step=None))
+def row_means(embeddings, stride, *, row_mean, row_mean_abs, median_abs_mean, median_mean_abs):
+    """Each kept token's mean over its dimensions, its mean absolute value, and their medians."""
+    return f"{len(row_mean):,} per-token means, median |mean| {median_abs_mean:.4f}"
+
+
+def _spread(embeddings: Any) -> dict[str, Any]:
+    d = common.as_array(embeddings).shape[1]
+    return {
+        "random_sd": Expect(
+            1 / np.sqrt(d),
+            f"for d = {d} dimensions (the number of columns) the spread is 1/sqrt(d)",
+            traps=[(1 / d, "1/d is the variance; the standard deviation is its square root")],
+            atol=1e-9,
+        )
+    }
+
+
+@check(reference=_spread)
+def random_spread(embeddings, *, random_sd) -> str:
+    """The standard deviation of random directions' cosines in the matrix's width: 1/sqrt(d)."""
+    return f"1/sqrt({common.as_array(embeddings).shape[1]}) = {random_sd:.4f}"
+
+
+def _gap(cosines: Any, correlations: Any) -> dict[str, Any]:
+    a, b = common.as_array(cosines).ravel(), common.as_array(correlations).ravel()
+    if a.size != b.size:
+        raise CheckFailed("the two arrays should hold the same pairs")
+    return {
+        "max_gap": Expect(
+            float(np.abs(b - a).max()),
+            "the largest |r - cosine| over all pairs: np.abs(r - cos).max()",
+            traps=[(float((b - a).max()), "take the absolute difference before the maximum")],
+            atol=1e-6,
+        )
+    }
+
+
+@check(reference=_gap)
+def largest_gap(cosines, correlations, *, max_gap) -> str:
     """The largest |r - cosine| over all pairs (from the checked arrays of Parts 4 and 5)."""
-    a = common.as_array(cosines).ravel()
-    b = common.as_array(correlations).ravel()
-    require(a.size == b.size, "the two arrays should hold the same pairs")
-    expected = float(np.abs(b - a).max())
-    value = float(max_gap)
-    require(
-        abs(value - float((b - a).max())) > 1e-9 or abs(expected - value) < 1e-9,
-        "take the absolute difference before the maximum: np.abs(r - cos).max()",
-    )
-    require(
-        abs(value - expected) <= 1e-6,
-        f"the largest |r - cosine| is {expected:.4f}, not {value:.4f}",
-    )
-    return f"max |r - cosine| = {expected:.4f}"
+    return f"max |r - cosine| = {float(max_gap):.4f}"

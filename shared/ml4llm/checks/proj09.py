@@ -1,58 +1,87 @@
-"""Self-checks for project 9, "Sequential cosine similarity"."""
+"""Self-checks for project 9, "Sequential cosine similarity".
+
+Every reference starts from the texts, the tokenizer, the embedding matrix and the model: the
+checks tokenize the sentences and run the forward passes themselves.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from ml4llm.checks import check, common, require
-from ml4llm.tokens import decode_token
+from ml4llm.checks import CheckFailed, Expect, check, common, require
+from ml4llm.tokens import decode_token, encode
+
+SIMS = (
+    "differs from the cosine of each token with the previous one: compare row t with row t - 1 "
+    "(rows 1..n-1 against rows 0..n-2), summing over dimensions"
+)
+NORMS = "values outside [-1, 1]: divide by the vectors' norms (normalise each row)"
 
 
-def _reference(tokenizer: Any, embeddings: Any, text: str) -> tuple[list[int], np.ndarray]:
-    """The token ids of ``text`` (no special tokens) and each token's cosine with the previous one."""
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    rows = common.as_array(embeddings)[ids].astype(np.float64)
-    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    return ids, np.einsum("td,td->t", unit[1:], unit[:-1])
+def _successive(rows: np.ndarray) -> np.ndarray:
+    unit = common.unit_rows(rows)
+    return np.einsum("td,td->t", unit[1:], unit[:-1])
 
 
-def _compare(tokenizer: Any, embeddings: Any, text: str, sims: Any, name: str) -> np.ndarray:
-    require(
-        sims is not None,
-        f"{name} is None: successive_cosines must return its values (finish its body)",
+def _static(tokenizer: Any, embeddings: Any, text: str) -> np.ndarray:
+    """Each token's static-embedding cosine with the previous one (no special tokens)."""
+    return _successive(common.as_array(embeddings)[encode(tokenizer, text)])
+
+
+@functools.lru_cache(maxsize=8)
+def _contextual(model: Any, tokenizer: Any, text: str) -> np.ndarray:
+    """Successive cosines of the last hidden state, [CLS] and [SEP] dropped."""
+    import torch
+
+    inputs = tokenizer(text, return_tensors="pt").to(model.device)
+    with torch.no_grad():
+        hidden = model(**inputs).last_hidden_state[0]
+    return _successive(common.as_array(hidden)[1:-1])
+
+
+def _sims(right: np.ndarray, n_with_specials: int, hint: str = SIMS) -> Expect:
+    traps = [
+        (
+            lambda v: v.size == n_with_specials - 1 != right.size,
+            "that counts [CLS] and [SEP]: tokenize with add_special_tokens=False",
+        ),
+        (lambda v: np.any(np.abs(v) > 1 + 1e-6), NORMS),
+    ]
+    return Expect(right, f"one value per neighbouring pair (n_tokens - 1); {hint}", traps=traps)
+
+
+def _pieces(tokenizer: Any, text: str) -> list[str]:
+    return [decode_token(tokenizer, i) for i in encode(tokenizer, text)]
+
+
+def _ndarrays(**values: Any) -> None:
+    """The prints and plots after a check index and call .shape, .sum(): NumPy arrays only."""
+    for name, value in values.items():
+        require(
+            isinstance(value, np.ndarray),
+            f"{name}: give a NumPy array (np.array(...)), not {common.describe(value)}",
+        )
+
+
+def _one(tokenizer: Any, embeddings: Any, text: str, t: int = 1) -> dict[str, Any]:
+    """Part 1: the sentence's successive cosines, their labels and sklearn's one pair."""
+    right = _static(tokenizer, embeddings, text)
+    tokens = _pieces(tokenizer, text)
+    shape = (
+        lambda v: v.shape != (1, 1),
+        "sklearn returns a matrix, here of shape (1, 1): pass two one-row selections such as "
+        "vectors[[t]] and vectors[[t - 1]]",
     )
-    ids, reference = _reference(tokenizer, embeddings, text)
-    values = common.as_array(sims).astype(np.float64).ravel()
-    with_specials = len(tokenizer(text)["input_ids"])
-    require(
-        values.size != with_specials - 1 or with_specials == len(ids),
-        f"{name} has {values.size} values: that counts [CLS] and [SEP]; "
-        "tokenize with add_special_tokens=False",
-    )
-    require(
-        values.size == len(ids) - 1,
-        f"{name} should hold n_tokens - 1 = {len(ids) - 1} values (one per neighbouring pair), "
-        f"not {values.size}",
-    )
-    require(
-        np.all(np.abs(values) <= 1 + 1e-6),
-        f"{name} has values outside [-1, 1]: divide by the vectors' norms (normalise each row)",
-    )
-    worst = float(np.abs(values - reference).max())
-    require(
-        worst <= 1e-5,
-        f"{name} differs from the cosine of each token with the previous one by up to {worst:.2g}: "
-        "compare row t with row t - 1 (rows 1..n-1 against rows 0..n-2), summing over dimensions",
-    )
-    return reference
-
-
-def _tokens(tokenizer: Any, text: str) -> list[str]:
-    """The token strings of ``text`` without special tokens."""
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return [decode_token(tokenizer, i) for i in ids]
+    return {
+        "sims": _sims(right, len(tokenizer(text)["input_ids"])),
+        "pair_labels": [f"{a}–{b}" for a, b in zip(tokens, tokens[1:])],
+        "one_pair": Expect(
+            np.array([[right[int(t) - 1]]]), "compare row t with row t - 1", traps=[shape]
+        ),
+    }
 
 
 def _names_pair(label: str, previous: str, current: str) -> bool:
@@ -61,236 +90,168 @@ def _names_pair(label: str, previous: str, current: str) -> bool:
     return label.startswith(previous) and label.endswith(current) and 0 < len(middle) <= 3
 
 
-def _contextual_reference(model: Any, tokenizer: Any, text: str) -> np.ndarray:
-    """Successive cosines of the last hidden state, [CLS] and [SEP] dropped."""
-    import torch
-
-    inputs = tokenizer(text, return_tensors="pt").to(model.device)
-    with torch.no_grad():
-        hidden = model(**inputs).last_hidden_state[0].detach().cpu().numpy()
-    rows = hidden[1:-1].astype(np.float64)
-    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.einsum("td,td->t", unit[1:], unit[:-1])
-
-
-@check
-def successive(tokenizer: Any, embeddings: Any, text: str, sims: Any) -> str:
+@check(reference=_one)
+def successive(tokenizer, embeddings, text, *, sims) -> str:
     """n_tokens - 1 similarities in [-1, 1], each token's static-embedding cosine with the previous."""
-    reference = _compare(tokenizer, embeddings, text, sims, "the similarity vector")
-    return f"{reference.size} similarities, all in [-1, 1], equal to the reference"
+    return f"{len(sims)} similarities, all in [-1, 1]"
 
 
-@check
+@check(reference=_one)
+def pair_labels(tokenizer, embeddings, text, *, pair_labels) -> str:
+    """One bar label per similarity: the previous and the current token, as 'previous–current'."""
+    tokens = _pieces(tokenizer, text)
+    n = len(tokens) - 1
+    got = common.require_array(pair_labels, name="pair_labels", shape=(n,), kind="strings")
+    for t, label in enumerate(got.tolist(), start=1):
+        require(
+            _names_pair(label, tokens[t - 1], tokens[t]),
+            f"pair_labels[{t - 1}] is {label!r}; expected the previous token, a dash and the current "
+            f"one: '{tokens[t - 1]}–{tokens[t]}'",
+        )
+    return f"{n} labels, '{got[0]}' … '{got[-1]}'"
+
+
+@check(reference=_one)
+def sklearn_pair(tokenizer, embeddings, text, t, *, one_pair) -> str:
+    """sklearn's cosine_similarity of token t with token t - 1: a 1 x 1 array with their cosine."""
+    _ndarrays(one_pair=one_pair)
+    return f"shape (1, 1), cosine {float(one_pair[0, 0]):.6f}"
+
+
+def _two(tokenizer: Any, embeddings: Any, text_a: str, text_b: str) -> dict[str, Any]:
+    """Part 2: the changed positions, the flags of the similarities they touch, both sims."""
+    ids_a, ids_b = np.array(encode(tokenizer, text_a)), np.array(encode(tokenizer, text_b))
+    if len(ids_a) != len(ids_b):
+        raise CheckFailed(
+            "the two sentences have different token counts: positions would shift, rewrite one"
+        )
+    changed = np.flatnonzero(ids_a != ids_b)
+    touched = np.array([k in changed or k + 1 in changed for k in range(len(ids_a) - 1)])
+    n_with = len(tokenizer(text_a)["input_ids"])
+    tokens_a, tokens_b = _pieces(tokenizer, text_a), _pieces(tokenizer, text_b)
+    names = []
+    for t in range(1, len(tokens_a)):
+        a, b = f"{tokens_a[t - 1]}–{tokens_a[t]}", f"{tokens_b[t - 1]}–{tokens_b[t]}"
+        names.append(a if a == b else f"A: {a}\nB: {b}")
+    return {
+        "changed": Expect(
+            changed,
+            "compare the two id lists position by position (np.flatnonzero(ids_a != ids_b))",
+        ),
+        "touches_change": Expect(
+            touched,
+            "similarity t - 1 compares tokens t - 1 and t, and touches the change if either changed",
+        ),
+        "sims_a": _sims(_static(tokenizer, embeddings, text_a), n_with),
+        "sims_b": _sims(_static(tokenizer, embeddings, text_b), n_with),
+        "n_equal": Expect(
+            int((~touched).sum()),
+            f"{int((~touched).sum())} similarities touch no changed word, and a static embedding "
+            "makes every one of them equal: compare sims_a and sims_b with == at ~touches_change",
+            traps=[
+                (
+                    len(touched),
+                    "that counts every similarity: count only those away from the change "
+                    "(~touches_change)",
+                )
+            ],
+        ),
+        "pair_names": names,
+        "pairs": list(zip(zip(tokens_a, tokens_a[1:]), zip(tokens_b, tokens_b[1:]))),
+    }
+
+
+@check(reference=_two)
 def sentence_pair(
-    tokenizer: Any,
-    embeddings: Any,
-    text_a: str,
-    text_b: str,
-    changed: Any,
-    touches_change: Any,
-    sims_a: Any,
-    sims_b: Any,
+    tokenizer, embeddings, text_a, text_b, *, changed, touches_change, sims_a, sims_b, ref
 ) -> str:
     """Changed positions, the similarities they touch, and equal similarities everywhere else."""
-    ids_a = tokenizer(text_a, add_special_tokens=False)["input_ids"]
-    ids_b = tokenizer(text_b, add_special_tokens=False)["input_ids"]
-    require(
-        len(ids_a) == len(ids_b),
-        "the two sentences have different token counts: positions would shift, rewrite one",
-    )
-    expected = np.flatnonzero(np.array(ids_a) != np.array(ids_b))
-    got = np.sort(common.as_array(changed).astype(np.int64).ravel())
-    require(
-        np.array_equal(got, expected),
-        f"the changed positions are {expected.tolist()}, not {got.tolist()}: "
-        "compare the two id lists position by position (np.flatnonzero(ids_a != ids_b))",
-    )
-    # similarity k (0-based) compares tokens k and k + 1
-    touched = np.array([k in expected or k + 1 in expected for k in range(len(ids_a) - 1)])
-    flags = common.as_array(touches_change).astype(bool).ravel()
-    require(
-        flags.size == touched.size,
-        f"touches_change needs one flag per similarity ({touched.size}), not {flags.size}",
-    )
-    require(
-        np.array_equal(flags, touched),
-        f"touches_change should flag similarities {np.flatnonzero(touched).tolist()}: "
-        "similarity t - 1 compares tokens t - 1 and t, and touches the change if either changed",
-    )
-    _compare(tokenizer, embeddings, text_a, sims_a, "sims_a")
-    _compare(tokenizer, embeddings, text_b, sims_b, "sims_b")
-    a = common.as_array(sims_a).ravel()
-    b = common.as_array(sims_b).ravel()
-    unequal = [k for k in np.flatnonzero(~touched) if a[k] != b[k]]
+    _ndarrays(changed=changed, touches_change=touches_change, sims_a=sims_a, sims_b=sims_b)
+    away = ~ref["touches_change"]
+    unequal = np.flatnonzero(away & (sims_a != sims_b)).tolist()
     require(
         not unequal,
         f"similarities {unequal} touch no changed word but differ between the sentences: "
         "compute both with the same function on the embedding rows",
     )
     return (
-        f"changed positions {expected.tolist()}; the {int((~touched).sum())} similarities away "
+        f"changed positions {ref['changed'].tolist()}; the {int(away.sum())} similarities away "
         "from them are exactly equal"
     )
 
 
-@check
-def contextual(
-    model: Any, tokenizer: Any, text_a: str, text_b: str, context_a: Any, context_b: Any
-) -> str:
-    """Successive cosines of the last hidden state, [CLS] and [SEP] left out, for both sentences."""
-    for name, text, value in [("context_a", text_a, context_a), ("context_b", text_b, context_b)]:
-        require(
-            value is not None,
-            f"{name} is None: last_hidden_rows and successive_cosines must return their values",
-        )
-        reference = _contextual_reference(model, tokenizer, text)
-        values = common.as_array(value).astype(np.float64).ravel()
-        require(
-            values.size != reference.size + 2,
-            f"{name} includes [CLS] and [SEP]: drop the first and the last position",
-        )
-        require(
-            values.size == reference.size,
-            f"{name} should hold {reference.size} values (one per pair of neighbouring words), "
-            f"not {values.size}",
-        )
-        worst = float(np.abs(values - reference).max())
-        require(
-            worst <= 1e-4,
-            f"{name} differs from the last hidden state's successive cosines by up to {worst:.2g}: "
-            "use last_hidden_state of a forward pass with the special tokens, then drop them",
-        )
-    return f"{values.size} contextual similarities per sentence"
-
-
-@check
-def pair_labels(tokenizer: Any, text: str, labels: Any) -> str:
-    """One bar label per similarity: the previous and the current token, as 'previous–current'."""
-    tokens = _tokens(tokenizer, text)
-    labels = [str(label) for label in labels]
-    require(
-        len(labels) == len(tokens) - 1,
-        f"{len(tokens)} tokens give {len(tokens) - 1} neighbouring pairs, so {len(tokens) - 1} "
-        f"labels; you have {len(labels)}",
-    )
-    for t, label in enumerate(labels, start=1):
-        require(
-            _names_pair(label, tokens[t - 1], tokens[t]),
-            f"label {t} is {label!r}; expected the previous token, a dash and the current one: "
-            f"'{tokens[t - 1]}–{tokens[t]}'",
-        )
-    return f"{len(labels)} labels, '{labels[0]}' … '{labels[-1]}'"
-
-
-@check
-def sklearn_pair(tokenizer: Any, embeddings: Any, text: str, t: int, one_pair: Any) -> str:
-    """sklearn's cosine_similarity of token t with token t - 1: a 1 x 1 array with their cosine."""
-    _, reference = _reference(tokenizer, embeddings, text)
-    value = common.as_array(one_pair)
-    require(
-        value.shape == (1, 1),
-        f"sklearn returns a matrix, here of shape (1, 1); yours has shape {value.shape}: pass two "
-        "one-row selections such as vectors[[t]] and vectors[[t - 1]]",
-    )
-    expected = float(reference[int(t) - 1])
-    require(
-        abs(float(value[0, 0]) - expected) <= 1e-5,
-        f"the value is {float(value[0, 0]):.6f}, but tokens {int(t) - 1} and {int(t)} have cosine "
-        f"{expected:.6f}: compare row t with row t - 1",
-    )
-    return f"shape (1, 1), cosine {expected:.6f}, as in your vector of similarities"
-
-
-@check
-def equal_count(tokenizer: Any, text_a: str, text_b: str, n_equal: Any) -> str:
+@check(reference=_two)
+def equal_count(tokenizer, embeddings, text_a, text_b, *, n_equal) -> str:
     """How many similarities away from the changed words are exactly equal: all of them."""
-    ids_a = tokenizer(text_a, add_special_tokens=False)["input_ids"]
-    ids_b = tokenizer(text_b, add_special_tokens=False)["input_ids"]
-    changed = set(np.flatnonzero(np.array(ids_a) != np.array(ids_b)).tolist())
-    away = sum(1 for t in range(1, len(ids_a)) if t - 1 not in changed and t not in changed)
-    found = int(np.asarray(n_equal).sum()) if np.ndim(n_equal) else int(n_equal)
-    require(
-        found != len(ids_a) - 1,
-        "that counts every similarity: count only those away from the change (~touches_change)",
-    )
-    require(
-        found == away,
-        f"{away} similarities touch no changed word, and a static embedding makes every one of "
-        f"them equal; you counted {found}: compare sims_a and sims_b with == at ~touches_change",
-    )
-    return f"all {away} similarities away from the changed words are exactly equal"
+    return f"all {int(n_equal)} similarities away from the changed words are exactly equal"
 
 
-@check
-def pair_names(tokenizer: Any, text_a: str, text_b: str, names: Any) -> str:
+@check(reference=_two)
+def pair_names(tokenizer, embeddings, text_a, text_b, *, pair_names, ref) -> str:
     """The x labels of the grouped bars: one 'previous–current' pair, or both where they differ."""
-    tokens_a = _tokens(tokenizer, text_a)
-    tokens_b = _tokens(tokenizer, text_b)
-    names = [str(name) for name in names]
-    require(
-        len(names) == len(tokens_a) - 1,
-        f"one name per similarity ({len(tokens_a) - 1}), not {len(names)}",
-    )
-    for t, name in enumerate(names, start=1):
-        pair_a = (tokens_a[t - 1], tokens_a[t])
-        pair_b = (tokens_b[t - 1], tokens_b[t])
+    pairs = ref["pairs"]
+    got = common.require_array(
+        pair_names, name="pair_names", shape=(len(pairs),), kind="strings"
+    ).tolist()
+    for t, (name, (pair_a, pair_b)) in enumerate(zip(got, pairs)):
         if pair_a == pair_b:
             require(
                 _names_pair(name, *pair_a),
-                f"name {t} is {name!r}; both sentences have '{pair_a[0]}–{pair_a[1]}' there",
+                f"pair_names[{t}] is {name!r}; both sentences have '{pair_a[0]}–{pair_a[1]}' there",
             )
             continue
-        words = [*pair_a, *pair_b]
         require(
-            all(word in name for word in words),
-            f"name {t} is {name!r}; the sentences differ there, so it should name both pairs, "
+            all(word in name for word in [*pair_a, *pair_b]),
+            f"pair_names[{t}] is {name!r}; the sentences differ there, so it should name both pairs, "
             f"'{pair_a[0]}–{pair_a[1]}' (A) and '{pair_b[0]}–{pair_b[1]}' (B)",
         )
         require(
             name.rfind(pair_a[1]) < name.rfind(pair_b[1]) or pair_a[1] == pair_b[1],
-            f"name {t} is {name!r}: put sentence A's pair first",
+            f"pair_names[{t}] is {name!r}: put sentence A's pair first",
         )
-    differ = sum(1 for name in names if "\n" in name or name.count("–") > 1)
-    return f"{len(names)} names, {differ} of them naming both sentences' pairs"
+    differ = sum(a != b for a, b in pairs)
+    return f"{len(got)} names, {differ} of them naming both sentences' pairs"
 
 
-@check
-def gaps(
-    model: Any,
-    tokenizer: Any,
-    embeddings: Any,
-    text_a: str,
-    text_b: str,
-    static_gap: Any,
-    context_gap: Any,
-) -> str:
-    """|similarity A - similarity B| per position, for the static and the contextual vectors."""
-    _, static_a = _reference(tokenizer, embeddings, text_a)
-    _, static_b = _reference(tokenizer, embeddings, text_b)
-    references = {
-        "static_gap": np.abs(static_a - static_b),
-        "context_gap": np.abs(
-            _contextual_reference(model, tokenizer, text_a)
-            - _contextual_reference(model, tokenizer, text_b)
-        ),
+def _context(model: Any, tokenizer: Any, text_a: str, text_b: str) -> dict[str, Any]:
+    """Part 3: the contextual successive cosines of both sentences."""
+    hint = (
+        "use last_hidden_state of a forward pass with the special tokens, then drop them; "
+        "then the successive cosines"
+    )
+    specials = "includes [CLS] and [SEP]: drop the first and the last position"
+    out = {}
+    for key, text in [("context_a", text_a), ("context_b", text_b)]:
+        right = _contextual(model, tokenizer, text)
+        n = right.size
+        out[key] = Expect(
+            right, hint, traps=[(lambda v, n=n: v.size == n + 2, specials)], atol=1e-4
+        )
+    return out
+
+
+def _three(model: Any, tokenizer: Any, embeddings: Any, text_a: str, text_b: str) -> dict:
+    """Part 3: the gaps between the sentences, static and contextual."""
+    static = [_static(tokenizer, embeddings, t) for t in (text_a, text_b)]
+    context = [_contextual(model, tokenizer, t) for t in (text_a, text_b)]
+    negative = (lambda v: np.any(v < 0), "take the absolute difference, np.abs(a - b)")
+    gap = "|similarity A - similarity B| per position"
+    return {
+        "static_gap": Expect(np.abs(static[0] - static[1]), gap, traps=[negative], atol=1e-4),
+        "context_gap": Expect(np.abs(context[0] - context[1]), gap, traps=[negative], atol=1e-4),
     }
-    for name, value in [("static_gap", static_gap), ("context_gap", context_gap)]:
-        values = common.as_array(value).astype(np.float64).ravel()
-        reference = references[name]
-        require(
-            values.size == reference.size,
-            f"{name} should hold one value per similarity ({reference.size}), not {values.size}",
-        )
-        require(
-            np.all(values >= 0),
-            f"{name} has negative values: take the absolute difference, np.abs(a - b)",
-        )
-        worst = float(np.abs(values - reference).max())
-        require(
-            worst <= 1e-4,
-            f"{name} differs from |similarity A - similarity B| by up to {worst:.2g}",
-        )
+
+
+@check(reference=_context)
+def contextual(model, tokenizer, text_a, text_b, *, context_a, context_b) -> str:
+    """Successive cosines of the last hidden state, [CLS] and [SEP] left out, for both sentences."""
+    return f"{len(context_a)} contextual similarities per sentence"
+
+
+@check(reference=_three)
+def gaps(model, tokenizer, embeddings, text_a, text_b, *, static_gap, context_gap) -> str:
+    """|similarity A - similarity B| per position, for the static and the contextual vectors."""
+    _ndarrays(static_gap=static_gap, context_gap=context_gap)
     return (
-        f"largest static gap {references['static_gap'].max():.4f}, "
-        f"largest contextual gap {references['context_gap'].max():.4f}"
+        f"largest static gap {static_gap.max():.4f}, largest contextual gap {context_gap.max():.4f}"
     )
