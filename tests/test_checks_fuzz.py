@@ -1,4 +1,4 @@
-"""Every check of every migrated project, called with odd values, still says something useful.
+"""Every check of every project, called with odd values, still says something useful.
 
 For each check, each learner value is replaced, one at a time, by odd values (None, NaN, a str,
 an empty list, a list, a tensor of another dtype or device, a wrong shape; see
@@ -7,9 +7,10 @@ line without a traceback or warning: a FAIL that is not the vague "could not che
 or a PASS only for a value that holds the right values in another container. ``...`` must give
 "fill in the blank first". The right values themselves must PASS.
 
-A project is migrated when its checks follow the style of CONTRIBUTING.md ("Self-checks"): each
-has a ``reference``, keyword-only learner values, and its test module defines ``inputs()`` and
-a ``WRONG`` table that names every check.
+Every check module (found in ``ml4llm.checks``, so a new project is included at once) follows the
+style of CONTRIBUTING.md ("Self-checks"): each check has a ``reference`` and keyword-only learner
+values, and the project's test module defines ``inputs()`` and a ``WRONG`` table that names every
+check.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import checkutil
 import pytest
 
 import ml4llm.checks as checks_pkg
+from ml4llm.projects import PROJECTS
 
-MIGRATED = ["common", "proj01", "proj02", "proj03", "proj04", "proj05", "proj06", "proj07", "proj08", "proj09", "proj10", "proj11", "proj12", "proj13", "proj14", "proj15"]
-# Not yet in the style of CONTRIBUTING.md (issue 11). Migrate a project, then move it from here to
-# MIGRATED; this list must end up empty.
-PENDING: list[str] = []
+MODULES = sorted(info.name for info in pkgutil.iter_modules(checks_pkg.__path__))
 
 
 def checks_of(module_name: str) -> list[str]:
@@ -38,13 +38,18 @@ def checks_of(module_name: str) -> list[str]:
     )
 
 
-def test_every_check_module_is_migrated_or_pending():
-    modules = {info.name for info in pkgutil.iter_modules(checks_pkg.__path__)}
-    assert not set(MIGRATED) & set(PENDING)
-    assert modules == set(MIGRATED) | set(PENDING), "list each check module in one of the two"
+def test_every_built_project_has_a_check_module_and_its_table():
+    """A built project's checks are fuzzed here and table-tested in tests/test_checks_projNN.py."""
+    root = Path(__file__).resolve().parents[1]
+    built = [p for p in PROJECTS if p.exists(root)]
+    assert built
+    for project in built:
+        name = f"proj{project.number:02d}"
+        assert name in MODULES, f"project {project.number} has no ml4llm/checks/{name}.py"
+        assert (root / "tests" / f"test_checks_{name}.py").exists(), name
 
 
-@pytest.mark.parametrize("module_name", MIGRATED)
+@pytest.mark.parametrize("module_name", MODULES)
 def test_migrated_checks_follow_the_style(module_name):
     module = importlib.import_module(f"ml4llm.checks.{module_name}")
     tests = importlib.import_module(f"test_checks_{module_name}")
@@ -62,7 +67,7 @@ def test_migrated_checks_follow_the_style(module_name):
         assert name in tests.inputs(), f"{name} has no inputs in test_checks_{module_name}"
 
 
-CASES = [(m, name) for m in MIGRATED for name in checks_of(m)]
+CASES = [(m, name) for m in MODULES for name in checks_of(m)]
 
 
 @pytest.mark.parametrize(("module_name", "name"), CASES, ids=[f"{m}.{n}" for m, n in CASES])
