@@ -303,6 +303,13 @@ PROJECTS: list[Project] = [
         "gpt2, gpt2-large (LM head)",
         "inline prompts",
         "softmax, temperature, top-k, stable softmax",
+        goal="Compute softmax by hand and in PyTorch, see how temperature sharpens or flattens it, "
+        "and apply it to a language model's next-token logits. Find out why the naive formula "
+        "overflows or underflows, and how subtracting the maximum fixes it.",
+        offline="The small model is the trained SmolLM2-135M-Instruct (its softmax peaks on the "
+        "expected next word); the large model is GPT-2-large's seeded random stand-in, so the "
+        "size comparison of Part 5 sets a trained model against a random one.",
+        offline_models=("HuggingFaceTB/SmolLM2-135M-Instruct", "gpt2-large"),
     ),
     Project(
         17,
