@@ -319,6 +319,13 @@ PROJECTS: list[Project] = [
         "gpt2 (LM head)",
         "inline prompt",
         "multinomial, greedy, top-k, top-p, generation loop",
+        goal="Draw from a categorical distribution, then decode a language model's next token four "
+        "ways: greedy, sampling, top-k and top-p. End with a minimal generation loop that appends one "
+        "id at a time.",
+        offline="GPT-2's stand-in is random (near-uniform next-token distributions), so the notebook "
+        "runs on the trained SmolLM2-135M-Instruct instead: top-k and top-p keep sets of different "
+        "sizes and sampling gives readable text.",
+        offline_models=("HuggingFaceTB/SmolLM2-135M-Instruct",),
     ),
     Project(
         18,
