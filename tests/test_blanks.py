@@ -41,6 +41,18 @@ def test_a_statement_that_reads_a_blank_is_skipped_with_one_line(run):
     assert ok and out == "3\n"
 
 
+def test_a_statement_that_rebinds_a_blank_reads_it_first(run):
+    """``probs = np.asarray(probs)`` (a display cell coercing a learner value) reads ``probs``."""
+    run("probs = ...  # TODO: your code\ntotal = 1")
+    out, ok = run("probs = np.asarray(probs, dtype=float)\ntotal += probs.sum()\nprint(total)")
+    assert ok and out == f"{LINE} (`probs` is not filled in yet).\n"
+    run("probs = np.ones(3)\nn = 0")
+    out, ok = run(
+        "probs = np.asarray(probs, dtype=float)\nn += 1\nfor n in range(n, 3): pass\nprint(n)"
+    )
+    assert ok and out == "2\n"
+
+
 def test_a_plot_of_a_blank_shows_no_figure_saves_nothing_and_warns_nothing(
     run, tmp_path, monkeypatch
 ):

@@ -241,9 +241,11 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 def _names(statements: list[ast.stmt]) -> tuple[set[str], set[str], set[str]]:
     """The names statements read when they run, bind, and change in place (``x[i] = ...``).
 
-    Function bodies do not run when defined (their decorators and defaults do); a name the
-    statements bind is not counted as read; comprehension variables count as neither. The base of
-    an item or attribute assignment is read and changed, not bound.
+    Function bodies do not run when defined (their decorators and defaults do); a name is read
+    when it is loaded before the statements bind it, in the order Python evaluates them (so
+    ``x = f(x)`` and ``x += 1`` read ``x``, while ``x = 1; print(x)`` does not); comprehension
+    variables count as neither. The base of an item or attribute assignment is read and changed,
+    not bound.
     """
     loads: set[str] = set()
     binds: set[str] = set()
@@ -265,11 +267,30 @@ def _names(statements: list[ast.stmt]) -> tuple[set[str], set[str], set[str]]:
             for child in ast.iter_child_nodes(node):
                 visit(child, local | names)
             return
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            # the value (or the iterable) runs before the targets are bound
+            first = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.value
+            if isinstance(node, ast.AugAssign):
+                visit(
+                    ast.Name(node.target.id, ast.Load())
+                    if isinstance(node.target, ast.Name)
+                    else node.target,
+                    local,
+                )
+            if first is not None:
+                visit(first, local)
+            for child in ast.iter_child_nodes(node):
+                if child is not first:
+                    visit(child, local)
+            return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 binds.add((alias.asname or alias.name).split(".")[0])
         if isinstance(node, ast.Name) and node.id not in local:
-            (loads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
+            if not isinstance(node.ctx, ast.Load):
+                binds.add(node.id)
+            elif node.id not in binds:
+                loads.add(node.id)
         if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
             base = node.value
             while isinstance(base, (ast.Subscript, ast.Attribute)):
@@ -281,7 +302,7 @@ def _names(statements: list[ast.stmt]) -> tuple[set[str], set[str], set[str]]:
 
     for statement in statements:
         visit(statement, frozenset())
-    return loads - binds, binds, mutates - binds
+    return loads, binds, mutates - binds
 
 
 def _walk_outside_functions(statements: list[ast.stmt]) -> list[ast.AST]:

@@ -303,6 +303,13 @@ PROJECTS: list[Project] = [
         "gpt2, gpt2-large (LM head)",
         "inline prompts",
         "softmax, temperature, top-k, stable softmax",
+        goal="Compute softmax by hand and in PyTorch, see how temperature sharpens or flattens it, "
+        "and apply it to a language model's next-token logits. Find out why the naive formula "
+        "overflows or underflows, and how subtracting the maximum fixes it.",
+        offline="The small model is the trained SmolLM2-135M-Instruct (its softmax peaks on the "
+        "expected next word); the large model is GPT-2-large's seeded random stand-in, so the "
+        "size comparison of Part 5 sets a trained model against a random one.",
+        offline_models=("HuggingFaceTB/SmolLM2-135M-Instruct", "gpt2-large"),
     ),
     Project(
         17,
@@ -312,6 +319,13 @@ PROJECTS: list[Project] = [
         "gpt2 (LM head)",
         "inline prompt",
         "multinomial, greedy, top-k, top-p, generation loop",
+        goal="Draw from a categorical distribution, then decode a language model's next token four "
+        "ways: greedy, sampling, top-k and top-p. End with a minimal generation loop that appends one "
+        "id at a time.",
+        offline="GPT-2's stand-in is random (near-uniform next-token distributions), so the notebook "
+        "runs on the trained SmolLM2-135M-Instruct instead: top-k and top-p keep sets of different "
+        "sizes and sampling gives readable text.",
+        offline_models=("HuggingFaceTB/SmolLM2-135M-Instruct",),
     ),
     Project(
         18,
