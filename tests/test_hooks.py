@@ -941,3 +941,35 @@ def test_input_longer_than_the_context_is_a_clear_error():
     too_long = torch.zeros(1, context_length(model) + 1, dtype=torch.long)
     with pytest.raises(ValueError, match="split it into windows"):
         run_with_cache(model, too_long)
+
+
+def test_cached_tensors_keep_the_values_the_model_changes_in_place_later(offline):
+    # run_with_cache keeps CPU activations without copying them; a tensor that the model changes
+    # in place after it was cached must still hold the value the model computed at that point.
+    from ml4llm.models import load_model
+
+    model = load_model("gpt2", profile="offline", device="cpu")
+    ids = torch.arange(5).unsqueeze(0)
+    block = model.transformer.h[0]
+    forwards = []
+    counter = model.register_forward_pre_hook(lambda module, args: forwards.append(1))
+    _, plain = run_with_cache(model, ids)
+    assert len(forwards) == 1  # nothing changed in place: one forward, no copy pass
+
+    def double_in_place(module: nn.Module, args: Any, output: Tensor) -> None:
+        output.mul_(2)  # the model goes on with the doubled tensor
+
+    handle = block.mlp.c_fc.register_forward_hook(double_in_place)
+    try:
+        _, cache = run_with_cache(model, ids)
+    finally:
+        handle.remove()
+        counter.remove()
+    assert len(forwards) == 3  # a second pass read the changed tensor again, copied
+    pre = cache["blocks.0.mlp.hook_pre"]
+    assert torch.equal(pre, plain["blocks.0.mlp.hook_pre"])
+    with torch.no_grad():
+        expected = block.mlp.c_fc(block.ln_2(cache["blocks.0.hook_resid_mid"]))
+        doubled_post = block.mlp.act(2 * pre)
+    assert torch.equal(pre, expected)
+    torch.testing.assert_close(cache["blocks.0.mlp.hook_post"], doubled_post)

@@ -8,7 +8,7 @@ block raises.
 API
 ---
 - ``run_with_cache(model, inputs, names=None) -> (output, cache)``: one forward under
-  ``torch.no_grad()``; the cache holds detached CPU copies of the activations.
+  ``torch.no_grad()``; the cache holds the activations as detached CPU tensors.
 - ``ActivationCache``: a mapping from full names to tensors; ``cache["pattern", 3]`` is
   ``cache["blocks.3.attn.hook_pattern"]`` (short names as TransformerLens' ``get_act_name``).
 - ``act_name(short, layer=None)``: the full name for a short one, e.g. ``act_name("z", 3)``.
@@ -1165,7 +1165,11 @@ def run_with_cache(
     the dict (``{**inputs, "output_attentions": True}``). ``names``: None (every name), a list of
     names, a predicate ``name -> bool``, or a string: an exact name, else every name that contains
     it (``"hook_pattern"``, ``"blocks.3."``). Returns the model's usual output and an
-    :class:`ActivationCache` of detached CPU copies.
+    :class:`ActivationCache` of detached CPU tensors: the values the model computed, also where
+    it changed a tensor in place later in the forward, apart from the returned output. A CPU
+    model's activations are not copied, so names that are one tensor share it (q, k and v are
+    views of GPT-2's ``c_attn`` output; ``blocks.{L}.hook_resid_post`` is
+    ``blocks.{L+1}.hook_resid_pre``): clone a cached tensor before changing it in place.
 
     Inputs are checked first: an empty input, ids outside the model's vocabulary (another
     tokenizer's) and inputs longer than the context raise a ValueError that says what to do. A
@@ -1174,15 +1178,57 @@ def run_with_cache(
     """
     valid = hook_names(model)
     selected = _select(model, names, valid)
-    store: dict[str, Tensor] = {}
-
-    def save(activation: Tensor, hook: HookPoint) -> None:
-        store[hook.name] = activation.detach().to("cpu", copy=True)
-
     kwargs = _model_inputs(model, inputs)
     _check_inputs(model, kwargs)
     kwargs = _positions_for_left_padding(model, kwargs)
-    with torch.no_grad(), hooks(model, [(name, save) for name in selected]):
-        output = model(**kwargs)
+    # Eval mode is deterministic, so a name whose tensor the model changed in place can be read
+    # again in a second forward; in training mode (dropout) every tensor is copied at once.
+    output, store, changed = _cached_forward(model, kwargs, selected, copy=model.training)
+    if changed:
+        _, again, _ = _cached_forward(model, kwargs, changed, copy=True)
+        store.update(again)
     n_layers = sum(name.endswith(".hook_resid_pre") for name in valid)
     return output, ActivationCache({name: store[name] for name in selected}, n_layers)
+
+
+def _cached_forward(
+    model: nn.Module, kwargs: dict[str, Any], names: list[str], copy: bool
+) -> tuple[Any, dict[str, Tensor], list[str]]:
+    """One forward that keeps the activations of ``names``: (output, tensors, names to redo).
+
+    Without ``copy`` a CPU activation is kept as it is (detached, no copy: copying every
+    activation costs as much as a tenth of the forward), with its version counter; a name whose
+    tensor the model then changed in place is returned to be read again with ``copy``.
+    Activations on another device are copied to the CPU, inference tensors (which have no
+    version counter) copied where they are.
+    """
+    store: dict[str, Tensor] = {}
+    versions: dict[str, int] = {}
+
+    def save(activation: Tensor, hook: HookPoint) -> None:
+        kept = activation.detach()
+        if copy or kept.device.type != "cpu" or kept.is_inference():
+            kept = kept.to("cpu", copy=True)
+        else:
+            versions[hook.name] = kept._version
+        store[hook.name] = kept
+
+    with torch.no_grad(), hooks(model, [(name, save) for name in names]):
+        output = model(**kwargs)
+    changed = [name for name, version in versions.items() if store[name]._version != version]
+    # What the model returns stays apart from the cache: changing one must not change the other.
+    returned = _storages(output)
+    for name in versions:
+        if store[name].untyped_storage().data_ptr() in returned:
+            store[name] = store[name].clone()
+    return output, store, changed
+
+
+def _storages(value: Any) -> set[int]:
+    """The data pointers of the storages of every tensor in a model output (nested)."""
+    if isinstance(value, Tensor):
+        return {value.untyped_storage().data_ptr()}
+    items = value.values() if isinstance(value, Mapping) else value
+    if not isinstance(value, (Mapping, tuple, list)):
+        return set()
+    return set().union(*(_storages(item) for item in items))

@@ -41,12 +41,13 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -1010,8 +1011,6 @@ def _from_folder(cls: Any, folder: Path) -> PreTrainedModel:
 
 def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
     """Build the offline model and the one line that says what it is."""
-    import torch
-
     cls = _model_class(spec, head)
     if head in spec.trained_offline and spec.family == "llama":
         model = _from_folder(cls, smollm2_folder())
@@ -1033,16 +1032,145 @@ def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
     vocab = {"gpt2": 50257, "gpt_neo": 50257, "gpt_neox": 50257, "bert": 30522, "roberta": 50262}
     config = _standin_config(spec, vocab[spec.family])
     config._attn_implementation = "eager"
-    seed = zlib.crc32(f"{spec.model_id}:{head}".encode())
-    # Build the weights from a private seed without touching the notebook's own random state.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = cls(config)
+    seed = standin_seed(spec.model_id, head)
+    model = _cached_standin(cls, config, seed, f"{spec.model_id}:{head}")
     note = (
         f"{spec.model_id} -> offline stand-in ({cls.__name__}, {spec.standin_layers} layers x "
         f"{spec.standin_width}, seeded random weights): numbers are not {spec.model_id}'s"
     )
     return model, note
+
+
+# Change this tag whenever the stand-in weight rule or a stand-in config changes, so that folders
+# built by older code are not reused.
+_CACHE_VERSION = "v2"
+_COMPLETE = "ml4llm-complete.json"
+
+
+def _transformers_major() -> str:
+    import transformers
+
+    return transformers.__version__.split(".")[0]
+
+
+def _folder_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds every file its completion record lists, each at its size."""
+    try:
+        record = json.loads((folder / _COMPLETE).read_text(encoding="utf-8"))
+        return bool(record["files"]) and all(
+            (folder / name).stat().st_size == size for name, size in record["files"].items()
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _build_folder(folder: Path, build: Callable[[Path], None]) -> Path:
+    """Build ``folder`` with ``build(tmp)`` in a temporary folder and rename it into place.
+
+    The completion record (every file and its size) is written last, so a folder that lacks it
+    or whose files were cut short is incomplete: it is removed and built again. Notebooks that
+    build the same folder side by side each rename their own; the first one wins.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".{folder.name}.*.tmp"):  # left by a killed build
+        pid = stale.name.split(".")[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        build(tmp)
+        files = {p.name: p.stat().st_size for p in sorted(tmp.iterdir()) if p.is_file()}
+        _write_json(tmp / _COMPLETE, {"files": files})
+        if folder.exists() and not _folder_complete(folder):
+            shutil.rmtree(folder, ignore_errors=True)  # broken: rebuilt from tmp
+        try:
+            tmp.rename(folder)
+        except OSError:  # another notebook finished the same folder first
+            if not _folder_complete(folder):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def standin_seed(model_id: str, head: str) -> int:
+    """The seed of the stand-in of ``model_id`` with ``head`` (see :func:`standin_parameter`)."""
+    return zlib.crc32(f"{model_id}:{head}".encode())
+
+
+def _name_seed(seed: int, name: str) -> int:
+    """A 63-bit seed for parameter ``name`` of the stand-in seeded ``seed``."""
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+# Parameters that transformers versions name differently, under the name the rule uses.
+_SAME_PARAMETER = {"embed_out.weight": "lm_head.weight"}  # GPT-NeoX's output layer in 4.x
+
+
+def standin_parameter(
+    seed: int, name: str, shape: tuple[int, ...], std: float = 0.02
+) -> torch.Tensor:
+    """The value of parameter ``name`` in the stand-in seeded ``seed`` (float32, on the CPU).
+
+    The rule, the same on every transformers version because it depends on the name and shape
+    only (not on the order in which modules are created): biases are zero, other 1-D parameters
+    (LayerNorm scales) one, and every matrix is drawn from N(0, std) by a generator seeded from
+    ``sha256(f"{seed}:{name}")``. ``std`` is the config's ``initializer_range``. A parameter
+    that another transformers version names differently is drawn under one name for both.
+    """
+    import torch
+
+    name = _SAME_PARAMETER.get(name, name)
+    if len(shape) < 2:
+        return torch.zeros(shape) if name.endswith("bias") else torch.ones(shape)
+    generator = torch.Generator().manual_seed(_name_seed(seed, name))
+    return torch.randn(shape, generator=generator) * std
+
+
+def _write_standin(cls: Any, config: Any, seed: int, folder: Path) -> None:
+    """Build the stand-in, set every parameter by :func:`standin_parameter`, save it."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # leave the notebook's random state alone
+        torch.manual_seed(seed)
+        model = cls(config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            value = standin_parameter(seed, name, tuple(parameter.shape), config.initializer_range)
+            parameter.copy_(value)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # saving a small local file needs no progress bar
+    try:
+        model.save_pretrained(str(folder))
+    finally:
+        hf_logging.enable_progress_bar()
+
+
+def _cached_standin(cls: Any, config: Any, seed: int, key: str) -> PreTrainedModel:
+    """The stand-in of ``cls``/``config`` seeded ``seed``, built once into the course cache.
+
+    The folder is keyed by ``key`` (model id and head), the seed, :data:`_CACHE_VERSION` and the
+    transformers major version (whose config files differ); the weights do not depend on it.
+    """
+    import torch
+
+    name = f"standin-{key.replace('/', '--').replace(':', '-')}-{seed}-{_CACHE_VERSION}"
+    folder = cache_dir() / "models" / f"{name}-tf{_transformers_major()}"
+    for attempt in (1, 2):
+        if not _folder_complete(folder):
+            _build_folder(folder, lambda tmp: _write_standin(cls, config, seed, tmp))
+        try:
+            with torch.random.fork_rng(devices=[]):
+                return _from_folder(cls, folder)
+        except (OSError, ValueError, RuntimeError):
+            if attempt == 2:
+                raise
+            shutil.rmtree(folder, ignore_errors=True)  # unreadable: build it again
+    raise AssertionError("unreachable")
 
 
 def _load_other_hub_model(model_id: str, head: str | None) -> PreTrainedModel:
