@@ -389,8 +389,16 @@ def test_standin_weights_follow_the_name_rule(model_id):
     model = models.load_model(model_id)
     seed = models.standin_seed(model_id, spec.default_head)
     std = model.config.initializer_range
+    padding = {  # as at initialisation, an embedding's padding row is zero
+        f"{module_name}.weight": module.padding_idx
+        for module_name, module in model.named_modules()
+        if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None
+    }
     for name, parameter in model.named_parameters():
         expected = models.standin_parameter(seed, name, tuple(parameter.shape), std)
+        if name in padding:
+            assert not parameter[padding[name]].any(), name
+            expected[padding[name]] = 0
         assert torch.equal(parameter, expected), name
 
 

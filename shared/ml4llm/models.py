@@ -1043,7 +1043,7 @@ def _build_standin(spec: ModelSpec, head: str) -> tuple[PreTrainedModel, str]:
 
 # Change this tag whenever the stand-in weight rule or a stand-in config changes, so that folders
 # built by older code are not reused.
-_CACHE_VERSION = "v2"
+_CACHE_VERSION = "v3"
 _COMPLETE = "ml4llm-complete.json"
 
 
@@ -1118,7 +1118,8 @@ def standin_parameter(
     The rule, the same on every transformers version because it depends on the name and shape
     only (not on the order in which modules are created): biases are zero, other 1-D parameters
     (LayerNorm scales) one, and every matrix is drawn from N(0, std) by a generator seeded from
-    ``sha256(f"{seed}:{name}")``. ``std`` is the config's ``initializer_range``. A parameter
+    ``sha256(f"{seed}:{name}")``. ``std`` is the config's ``initializer_range``. (The stand-in
+    then zeroes each embedding's padding row, as transformers' initialisation does.) A parameter
     that another transformers version names differently is drawn under one name for both.
     """
     import torch
@@ -1141,6 +1142,10 @@ def _write_standin(cls: Any, config: Any, seed: int, folder: Path) -> None:
         for name, parameter in model.named_parameters():
             value = standin_parameter(seed, name, tuple(parameter.shape), config.initializer_range)
             parameter.copy_(value)
+        # as at a real model's initialisation, an embedding's padding row is zero
+        for module in model.modules():
+            if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None:
+                module.weight[module.padding_idx] = 0
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # saving a small local file needs no progress bar
