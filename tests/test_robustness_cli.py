@@ -9,8 +9,8 @@ Nothing a learner wrote is lost:
 - ``helpers`` backs up every helper that holds the learner's edits or outputs, and checks that
   it can write before it writes anything.
 
-Every failure is one ``error:`` line that says what to do, exit status 1 (2 for usage, 130 after
-Ctrl-C); Ctrl-C during ``run`` says at which cell and keeps the partly executed copy.
+Every failure is one ``error:`` line that says what to do, exit status 1 (2 for usage; 1 after
+Ctrl-C too); Ctrl-C during ``run`` says at which cell and keeps the partly executed copy.
 
 Each test works in a fake repository in a temporary folder (the working directory). Tests run
 as root here, and root ignores ``chmod``: the read-only cases then deny writing through
@@ -378,7 +378,7 @@ def test_ctrl_c_outside_a_run_is_one_line(
 
     monkeypatch.setattr(notebooks, "generate", interrupted)
     code, _, err = run_cli("helpers", capsys=capsys)
-    assert code == 130
+    assert code == 1
     assert_one_error_line(err, "interrupted (Ctrl-C)", "run it again")
 
 
@@ -395,7 +395,7 @@ def test_ctrl_c_while_the_command_line_is_imported_is_one_line(
 
     monkeypatch.delitem(sys.modules, "ml4llm.cli")
     monkeypatch.setattr(sys, "meta_path", [SlowImport(), *sys.meta_path])
-    assert entry() == 130
+    assert entry() == 1
     assert_one_error_line(
         capsys.readouterr().err, "interrupted (Ctrl-C) before the command started"
     )
@@ -448,7 +448,7 @@ def test_ctrl_c_during_run_says_where_and_keeps_the_partly_executed_copy(
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, (out, err)
+    assert process.returncode == 1, (out, err)
     copy = out_dir / SOLUTION_NAME
     assert_one_error_line(err, "interrupted at cell 4 ('import pathlib, time')", str(copy))
     executed = notebooks.read_notebook(copy)

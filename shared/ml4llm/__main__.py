@@ -6,7 +6,7 @@ gives the same one line as Ctrl-C later, not a traceback.
 
 import sys
 
-INTERRUPTED = 130  # the exit status after Ctrl-C (also ml4llm.cli.INTERRUPTED)
+INTERRUPTED = 1  # the exit status after Ctrl-C (also ml4llm.cli.INTERRUPTED)
 
 
 def entry() -> int:

@@ -21,8 +21,8 @@ what to do. Exit status: 0 on success; 1 when a check finds stale files, a noteb
 (``check``: unless every self-check passes), or a file cannot be written or would be overwritten
 although a learner changed it; 2 on a usage error (unknown project, not inside the repository, an
 unknown ``--set`` name, an output folder that is a file, not writable or holds the course's
-sources, ...); 130 after Ctrl-C, which stops a run at the current cell and keeps the partly
-executed copy.
+sources, ...); 1 also after Ctrl-C, which stops a run at the current cell and keeps the
+partly executed copy.
 
 ``run`` and ``check --out`` never overwrite a notebook they did not write: the output folder keeps
 a record of what they wrote (:mod:`ml4llm.notebooks.outfolder`); ``--force`` backs such a
@@ -48,7 +48,7 @@ from ml4llm.notebooks import progress as course_progress
 from ml4llm.notebooks.errors import RefusedError
 from ml4llm.projects import PROJECTS, Project, get_project
 
-INTERRUPTED = 130  # the exit status after Ctrl-C, as shells report SIGINT (and ml4llm.__main__)
+INTERRUPTED = 1  # the exit status after Ctrl-C: a failure like any other (and ml4llm.__main__)
 README_START = "<!-- projects:start -->"
 README_END = "<!-- projects:end -->"
 MODELS_START = "<!-- models:start -->"

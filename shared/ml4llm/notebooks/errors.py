@@ -2,7 +2,7 @@
 
 The command line turns each into one ``error: ...`` line. Its exit status: 2 for a problem with
 the command's arguments (:class:`NotebookError`, :class:`OutputFolderError`), 1 when the tools
-refuse to overwrite a learner's file or cannot write (:class:`RefusedError`), 130 after Ctrl-C.
+refuse to overwrite a learner's file or cannot write (:class:`RefusedError`), and after Ctrl-C.
 """
 
 from __future__ import annotations
